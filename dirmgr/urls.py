@@ -1,0 +1,13 @@
+"""Top-level URLs: sign-in, identity stores, portals, notifications."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="identitystores:list"), name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("identitystores.urls")),
+    path("", include("notifications.urls")),
+]

@@ -1,0 +1,26 @@
+"""Writing the store history. Callers pass display values; secrets go through `secret_change`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .models import AuditEntry, IdentityStore
+
+SECRET_CHANGED = "changed"
+
+
+def record(
+    store: IdentityStore,
+    actor,
+    action: str,
+    changes: Iterable[tuple[str, str, str]] = (),
+) -> None:
+    """Record an action; with `changes` (field, old, new) one entry per changed field."""
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    name = actor_obj.get_username() if actor_obj else (str(actor) if actor else "system")
+    rows = [
+        AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action,
+                   field=field, old_value=old, new_value=new)
+        for field, old, new in changes
+    ] or [AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action)]
+    AuditEntry.objects.bulk_create(rows)

@@ -1,0 +1,57 @@
+"""What every transport (SMTP no-auth / Basic / XOAUTH2, Microsoft Graph) shares.
+
+A transport is built from a `TransportConfig` (a plain snapshot of a store's settings, so the Test
+Server button can pass unsaved form values) and sends `email.message.EmailMessage` objects. Every
+failure is a `TransportError`; `permanent` says whether retrying can help.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Protocol
+
+
+class TransportError(Exception):
+    """A message was not delivered. `message` is safe to show an admin: it never holds a secret."""
+
+    def __init__(self, message: str, *, permanent: bool, reply: str = "", hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.reply = reply
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class TransportConfig:
+    """How to reach the store's mail server. `repr` hides every secret."""
+
+    host: str
+    port: int
+    from_email: str
+    ssl_enabled: bool = False
+    # "none": the acting admin's credentials (or no AUTH at all), "basic", "oauth2" (SMTP
+    # XOAUTH2) or "graph" (Office 365: Graph sendMail)
+    auth: str = "none"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    token_endpoint: str = ""
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    scope: str = ""
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The server's acceptance: its reply line and any recipients it refused."""
+
+    reply: str
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> SendResult: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,51 @@
+"""Shared personas and stores. Alice administers Contoso; Bob administers Fabrikam (Entra ID);
+Root is a superuser. Tests assert what an outsider sees: pages, mail that arrived, rows."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from identitystores.models import IdentityStore, Portal, StoreRole
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def contoso(db):
+    return IdentityStore.objects.create(name="Contoso AD", type=IdentityStore.Type.ACTIVE_DIRECTORY)
+
+
+@pytest.fixture
+def fabrikam(db):
+    return IdentityStore.objects.create(name="Fabrikam Entra", type=IdentityStore.Type.ENTRA_ID)
+
+
+@pytest.fixture
+def alice(db, contoso):
+    user = get_user_model().objects.create_user("alice", "alice@contoso.test", PASSWORD)
+    StoreRole.objects.create(user=user, store=contoso)
+    return user
+
+
+@pytest.fixture
+def bob(db, fabrikam):
+    user = get_user_model().objects.create_user("bob", "bob@fabrikam.test", PASSWORD)
+    StoreRole.objects.create(user=user, store=fabrikam)
+    return user
+
+
+@pytest.fixture
+def root(db):
+    return get_user_model().objects.create_superuser("root", "root@dirmgr.test", PASSWORD)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def portal(db, contoso):
+    p = Portal.objects.create(name="Self-service", url="https://portal.contoso.test/")
+    p.stores.add(contoso)
+    return p
