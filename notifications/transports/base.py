@@ -52,6 +52,12 @@ class SendResult:
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> SendResult: ...
+    """Async so one worker can drive several connections per store at once.
 
-    def close(self) -> None: ...
+    A transport may keep its connection open between `send` calls (it should: connection reuse
+    is what makes throughput) and reconnects by itself when the server dropped it.
+    """
+
+    async def send(self, message: EmailMessage) -> SendResult: ...
+
+    async def close(self) -> None: ...
