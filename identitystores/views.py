@@ -1,0 +1,117 @@
+"""Identity Stores and Portals pages. Every store view goes through get_store_for_admin."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import audit
+from .access import get_store_for_admin, stores_for
+from .forms import IdentityStoreForm, PortalForm
+from .models import IdentityStore, Portal, StoreRole
+
+
+def store_list(request: HttpRequest) -> HttpResponse:
+    stores = stores_for(request.user).order_by("name")
+    return render(request, "identitystores/list.html", {"stores": stores, "nav": "stores"})
+
+
+@require_http_methods(["GET", "POST"])
+def store_create(request: HttpRequest) -> HttpResponse:
+    form = IdentityStoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            store = form.save()
+            if not request.user.is_superuser:
+                StoreRole.objects.create(user=request.user, store=store)
+            audit.record(store, request.user, "store created")
+        messages.success(request, f"Identity store “{store.name}” created.")
+        return redirect("identitystores:edit", store.pk)
+    return render(request, "identitystores/form.html", {"form": form, "nav": "stores"})
+
+
+@require_http_methods(["GET", "POST"])
+def store_edit(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    form = IdentityStoreForm(request.POST or None, instance=store)
+    if request.method == "POST" and form.is_valid():
+        changes = [
+            (name, str(form.initial.get(name, "")), str(form.cleaned_data[name]))
+            for name in form.changed_data
+        ]
+        with transaction.atomic():
+            form.save()
+            audit.record(store, request.user, "store edited", changes)
+        messages.success(request, "Saved.")
+        return redirect("identitystores:edit", store.pk)
+    context = {"form": form, "store": store, "nav": "stores", "store_nav": "general"}
+    return render(request, "identitystores/form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def store_delete(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    if request.method == "POST":
+        name = store.name
+        store.delete()
+        messages.success(request, f"Identity store “{name}” deleted.")
+        return redirect("identitystores:list")
+    return render(request, "identitystores/delete.html", {"store": store, "nav": "stores"})
+
+
+def configurations(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    context = {"store": store, "nav": "stores", "store_nav": "configurations"}
+    return render(request, "identitystores/configurations.html", context)
+
+
+def history(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    entries = store.audit_entries.all()[:500]
+    context = {"store": store, "entries": entries, "nav": "stores", "store_nav": "history"}
+    return render(request, "identitystores/history.html", context)
+
+
+def portal_list(request: HttpRequest) -> HttpResponse:
+    visible = stores_for(request.user)
+    portals = Portal.objects.prefetch_related("stores")
+    if not request.user.is_superuser:
+        portals = portals.filter(stores__in=visible).distinct()
+    return render(request, "identitystores/portal_list.html", {"portals": portals, "nav": "portals"})
+
+
+@require_http_methods(["GET", "POST"])
+def portal_edit(request: HttpRequest, portal_id: int | None = None) -> HttpResponse:
+    """Create or edit a portal. Admins link portals only to stores they administer."""
+    visible = stores_for(request.user)
+    portal = None
+    if portal_id is not None:
+        portal = get_object_or_404(_portals_for(request), pk=portal_id)
+    form = PortalForm(request.POST or None, instance=portal, stores=visible)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            hidden = set(portal.stores.exclude(pk__in=visible)) if portal else set()
+            saved = form.save()
+            saved.stores.add(*hidden)
+        messages.success(request, f"Portal “{saved.name}” saved.")
+        return redirect("identitystores:portal_list")
+    return render(request, "identitystores/portal_form.html", {"form": form, "portal": portal, "nav": "portals"})
+
+
+@require_POST
+@staff_member_required
+def portal_delete(request: HttpRequest, portal_id: int) -> HttpResponse:
+    portal = get_object_or_404(_portals_for(request), pk=portal_id)
+    portal.delete()
+    messages.success(request, f"Portal “{portal.name}” deleted.")
+    return redirect("identitystores:portal_list")
+
+
+def _portals_for(request: HttpRequest):
+    if request.user.is_superuser:
+        return Portal.objects.all()
+    return Portal.objects.filter(stores__in=stores_for(request.user)).distinct()
