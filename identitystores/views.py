@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -103,9 +102,12 @@ def portal_edit(request: HttpRequest, portal_id: int | None = None) -> HttpRespo
 
 
 @require_POST
-@staff_member_required
 def portal_delete(request: HttpRequest, portal_id: int) -> HttpResponse:
+    """Deleting a portal affects every store it is linked to: all of them must be the admin's."""
     portal = get_object_or_404(_portals_for(request), pk=portal_id)
+    if portal.stores.exclude(pk__in=stores_for(request.user)).exists():
+        messages.error(request, "This portal is linked to identity stores you do not manage.")
+        return redirect("identitystores:portal_list")
     portal.delete()
     messages.success(request, f"Portal “{portal.name}” deleted.")
     return redirect("identitystores:portal_list")
