@@ -93,16 +93,6 @@ class NotificationSettings(models.Model):
         return f"Notifications of {self.store}"
 
     @property
-    def is_graph(self) -> bool:
-        """The Office 365 variant: a Graph endpoint in Token Endpoint, the tenant in Scope."""
-        return (
-            self.use_smtp_auth
-            and self.auth_type == self.AuthType.OAUTH2
-            and "graph." in self.token_endpoint.lower()
-            and "/oauth2/" not in self.token_endpoint.lower()
-        )
-
-    @property
     def to_list(self) -> list[str]:
         return split_addresses(self.to_recipients)
 
