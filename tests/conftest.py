@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 
 from identitystores.models import IdentityStore, Portal, StoreRole
 
+pytest_plugins = ["tests.servers.fixtures"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -1,0 +1,58 @@
+"""pytest fixtures for the loopback servers. Registered in tests/conftest.py (pytest_plugins)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from .smtp import SMTPTestServer
+from .tls import TestCA
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory) -> TestCA:
+    """One CA for the whole run; its PEM file is what SMTP_CA_BUNDLE points at."""
+    return TestCA.create(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def ca_bundle(settings, test_ca) -> str:
+    """Make outgoing TLS trust the test CA (system CAs + this bundle, as in production)."""
+    settings.SMTP_CA_BUNDLE = str(test_ca.ca_pem)
+    return settings.SMTP_CA_BUNDLE
+
+
+@pytest.fixture
+def smtp_server(test_ca) -> Iterator:
+    """Factory: `smtp_server(mode="starttls", users={"u": "p"})` starts a server, stopped after."""
+    started: list[SMTPTestServer] = []
+
+    def start(mode: str = "plain", *, leaf=None, **options) -> SMTPTestServer:
+        if mode != "plain":
+            options.setdefault("tls_context", test_ca.server_context(leaf))
+        server = SMTPTestServer(mode=mode, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on: connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts TCP connections but never says a word (a hung server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield sock.getsockname()[1]
