@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "identitystores",
     "notifications",
+    "catcher",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "catcher.context_processors.mailbox",
             ],
         },
     },
@@ -135,6 +137,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# The worker heartbeat that /health/ reports: beat sends it, a worker runs it (dirmgr/health.py).
+CELERY_IMPORTS = ["dirmgr.health"]
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {
+        "task": "dirmgr.health.record_heartbeat",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+}
 
 # Outgoing TLS (SMTP, token endpoint, Graph) trusts the system CAs plus this PEM bundle if set.
 SMTP_CA_BUNDLE = env.str("SMTP_CA_BUNDLE", default="")
@@ -146,3 +157,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# The Mailbox page shows what the local mail catcher (manage.py run_mail_catcher) received.
+# A development and demo tool: switch it off where no catcher runs.
+MAILBOX_ENABLED = env.bool("MAILBOX_ENABLED", default=True)

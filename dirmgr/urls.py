@@ -4,10 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from dirmgr.health import health
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="identitystores:list"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("identitystores.urls")),
     path("", include("notifications.urls")),
+    path("", include("catcher.urls")),
+    path("health/", health, name="health"),
 ]

@@ -1,0 +1,37 @@
+"""``manage.py run_mail_catcher``: a local SMTP server whose mail the Mailbox page shows."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from aiosmtpd.controller import Controller
+from django.core.management.base import BaseCommand
+
+from catcher.server import CatcherHandler
+
+
+class Command(BaseCommand):
+    help = "Run a local SMTP server that keeps every message it receives for the Mailbox page."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=2525, help="port to listen on")
+
+    def handle(self, *args, host: str, port: int, **options) -> None:
+        # The catcher only listens for tests and local demos: no AUTH, no TLS, no relaying,
+        # and messages up to 25 MB like a typical Exchange limit.
+        controller = Controller(
+            CatcherHandler(), hostname=host, port=port, data_size_limit=25 * 1024 * 1024
+        )
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        controller.start()
+        self.stdout.write(f"Mail catcher listening on {host}:{port}", ending="\n")
+        self.stdout.flush()
+        try:
+            stop.wait()
+        finally:
+            controller.stop()
+            self.stdout.write("Mail catcher stopped.")

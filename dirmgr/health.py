@@ -1,0 +1,88 @@
+"""``/health/``: is the database reachable, is the broker reachable, are workers running tasks?
+
+Load balancers and compose health checks read the HTTP status: 200 when the database and the
+broker answer, 503 otherwise. The worker heartbeat is reported but does not fail the check: a
+web process can serve pages while workers restart. The heartbeat is a task Celery beat sends
+every 30 seconds and a worker runs; it stores the time in the shared cache, so a stale value
+means beat, the workers or the queue are stuck.
+
+Errors are reported by exception class only: the endpoint needs no sign-in, and messages can
+name internal hosts.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from celery import shared_task
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.db import Error as DatabaseError
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from kombu.exceptions import KombuError
+
+HEARTBEAT_KEY = "dirmgr:worker-heartbeat"
+HEARTBEAT_STALE_AFTER = 120  # seconds: four missed beats
+BROKER_TIMEOUT = 3  # seconds, so a health check answers before its own timeout
+
+Check = dict[str, object]
+
+
+@shared_task(name="dirmgr.health.record_heartbeat", ignore_result=True)
+def record_heartbeat() -> None:
+    cache.set(HEARTBEAT_KEY, time.time(), timeout=None)
+
+
+def check_database() -> Check:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True}
+
+
+def check_broker() -> Check:
+    from dirmgr.celery import app
+
+    try:
+        with app.connection_for_write(connect_timeout=BROKER_TIMEOUT) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT)
+    except (KombuError, OSError) as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True}
+
+
+def check_worker(now: float | None = None) -> Check:
+    try:
+        beat = cache.get(HEARTBEAT_KEY)
+    except Exception as exc:  # any cache backend error: report it, keep answering
+        return {"ok": False, "status": "unknown", "error": type(exc).__name__}
+    if beat is None:
+        return {"ok": False, "status": "missing", "last_heartbeat": None}
+    age = max(0.0, (now or time.time()) - beat)
+    return {
+        "ok": age <= HEARTBEAT_STALE_AFTER,
+        "status": "ok" if age <= HEARTBEAT_STALE_AFTER else "stale",
+        "last_heartbeat": datetime.fromtimestamp(beat, UTC).isoformat(),
+        "age_seconds": round(age, 1),
+    }
+
+
+@login_not_required
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    report = {
+        "database": check_database(),
+        "broker": check_broker(),
+        "worker": check_worker(),
+    }
+    healthy = report["database"]["ok"] and report["broker"]["ok"]
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **report}, status=200 if healthy else 503
+    )
