@@ -66,6 +66,7 @@ def _body(message: EmailMessage, subtype: str) -> str | None:
     if part is None:
         return None
     try:
-        return part.get_content()
+        content = part.get_content()
     except (LookupError, ValueError):
-        return part.get_payload(decode=True).decode("utf-8", errors="replace")
+        content = part.get_payload(decode=True).decode("utf-8", errors="replace")
+    return content.replace("\r\n", "\n")  # SMTP delivers CRLF; pages want plain newlines

@@ -2,9 +2,9 @@
 
 Load balancers and compose health checks read the HTTP status: 200 when the database and the
 broker answer, 503 otherwise. The worker heartbeat is reported but does not fail the check: a
-web process can serve pages while workers restart. The heartbeat is a task Celery beat sends
-every 30 seconds and a worker runs; it stores the time in the shared cache, so a stale value
-means beat, the workers or the queue are stuck.
+web process can serve pages while workers restart. The heartbeat is a task that Celery beat
+sends every 30 seconds (and each worker once at start) and a worker runs; it stores the time in
+the shared cache, so a stale value means beat, the workers or the queue are stuck.
 
 Errors are reported by exception class only: the endpoint needs no sign-in, and messages can
 name internal hosts.
@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db import Error as DatabaseError
@@ -35,6 +36,12 @@ Check = dict[str, object]
 @shared_task(name="dirmgr.health.record_heartbeat", ignore_result=True)
 def record_heartbeat() -> None:
     cache.set(HEARTBEAT_KEY, time.time(), timeout=None)
+
+
+@worker_ready.connect
+def _heartbeat_on_start(**kwargs) -> None:
+    """A first beat through the queue right away, rather than after the first beat interval."""
+    record_heartbeat.delay()
 
 
 def check_database() -> Check:
