@@ -149,6 +149,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Outgoing TLS (SMTP, token endpoint, Graph) trusts the system CAs plus this PEM bundle if set.
 SMTP_CA_BUNDLE = env.str("SMTP_CA_BUNDLE", default="")
+# "SSL enabled" means implicit TLS on these ports and STARTTLS on every other port.
+SMTP_IMPLICIT_TLS_PORTS = env.list("SMTP_IMPLICIT_TLS_PORTS", cast=int, default=[465])
 
 LOGGING = {
     "version": 1,

@@ -25,8 +25,12 @@ def ca_bundle(settings, test_ca) -> str:
 
 
 @pytest.fixture
-def smtp_server(test_ca) -> Iterator:
-    """Factory: `smtp_server(mode="starttls", users={"u": "p"})` starts a server, stopped after."""
+def smtp_server(test_ca, settings, ca_bundle) -> Iterator:
+    """Factory: `smtp_server("starttls", users={"u": "p"})` starts a server, stopped after.
+
+    Clients in this process trust the test CA, and an implicit-TLS server's port counts as an
+    implicit-TLS port (as 465 does in production).
+    """
     started: list[SMTPTestServer] = []
 
     def start(mode: str = "plain", *, leaf=None, **options) -> SMTPTestServer:
@@ -34,6 +38,8 @@ def smtp_server(test_ca) -> Iterator:
             options.setdefault("tls_context", test_ca.server_context(leaf))
         server = SMTPTestServer(mode=mode, **options).start()
         started.append(server)
+        if mode == "tls":
+            settings.SMTP_IMPLICIT_TLS_PORTS = [*settings.SMTP_IMPLICIT_TLS_PORTS, server.port]
         return server
 
     yield start

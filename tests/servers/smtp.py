@@ -25,6 +25,8 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from notifications.transports.base import TransportConfig
+
 MODES = ("plain", "starttls", "tls")
 BIG_LIMIT = 16384  # real OAuth tokens are 1.5–3 KB; aiosmtpd's default command cap is 512
 # aiosmtpd logs every command at INFO: too loud for tests and too slow for benchmarks.
@@ -142,6 +144,17 @@ class SMTPTestServer:
     def port(self) -> int:
         assert self._controller is not None, "server not started"
         return self._controller.port
+
+    def transport_config(self, **overrides) -> TransportConfig:
+        """A configuration pointing at this server (SSL enabled for the TLS modes)."""
+        values = dict(
+            host=self.host,
+            port=self.port,
+            from_email="notifications@contoso.test",
+            ssl_enabled=self.mode != "plain",
+            timeout=5.0,
+        )
+        return TransportConfig(**{**values, **overrides})
 
     # -- observing -------------------------------------------------------------------------
 

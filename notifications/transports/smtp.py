@@ -1,0 +1,156 @@
+"""SMTP delivery with aiosmtplib: no AUTH, the acting admin's or Basic credentials, STARTTLS or
+implicit TLS, one connection kept open across `send` calls.
+
+One `SMTPTransport` drives one connection; calls to `send` on the same instance are serialised.
+For parallel delivery create several transports (Exchange Online allows 3 per mailbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+import aiosmtplib
+from django.conf import settings
+
+from . import tls
+from .base import SendResult, TransportConfig, TransportError
+from .errors import smtp_error
+
+log = logging.getLogger(__name__)
+
+
+class SMTPTransport:
+    """Sends over a reused connection, reconnecting once when the server dropped it."""
+
+    def __init__(self, config: TransportConfig):
+        self.config = config
+        self.where = f"{config.host}:{config.port}"
+        self._smtp: aiosmtplib.SMTP | None = None
+        self._lock = asyncio.Lock()
+
+    async def send(self, message: EmailMessage) -> SendResult:
+        async with self._lock:
+            reused = self._smtp is not None and self._smtp.is_connected
+            try:
+                return await self._deliver(message)
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                await self._drop()
+                if not reused:
+                    raise self._error(exc) from None
+            log.info("Reconnecting to %s: the server closed the connection", self.where)
+            try:
+                return await self._deliver(message)
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                await self._drop()
+                raise self._error(exc) from None
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._smtp is not None and self._smtp.is_connected:
+                try:
+                    await self._smtp.quit()
+                except aiosmtplib.SMTPException:
+                    self._smtp.close()
+            self._smtp = None
+
+    # -- connection ------------------------------------------------------------------------
+
+    async def _deliver(self, message: EmailMessage) -> SendResult:
+        """Raises SMTPServerDisconnected untranslated: `send` retries it on a fresh connection."""
+        try:
+            smtp = await self._connection()
+            refused, reply = await smtp.send_message(message, sender=self._sender(message))
+        except aiosmtplib.SMTPServerDisconnected:
+            raise
+        except TransportError:
+            await self._drop()
+            raise
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused) as exc:
+            # A refused sender, recipient or message leaves the connection usable.
+            raise self._error(exc) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await self._drop()
+            raise self._error(exc) from None
+        result = SendResult(
+            reply=reply,
+            refused={addr: f"{err.code} {err.message}" for addr, err in refused.items()},
+        )
+        log.info(
+            "Sent %s via %s (%d recipients refused)",
+            message.get("Message-ID", "without Message-ID"),
+            self.where,
+            len(result.refused),
+        )
+        return result
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        if self._smtp is not None and self._smtp.is_connected:
+            return self._smtp
+        smtp = aiosmtplib.SMTP(
+            hostname=self.config.host,
+            port=self.config.port,
+            local_hostname=socket.gethostname(),
+            timeout=self.config.timeout,
+            use_tls=self._implicit_tls,
+            start_tls=False,
+            tls_context=tls.client_context(),
+        )
+        try:
+            await smtp.connect()
+            await smtp.ehlo()
+            if self.config.ssl_enabled and not self._implicit_tls:
+                await self._starttls(smtp)
+            await self._authenticate(smtp)
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp
+
+    @property
+    def _implicit_tls(self) -> bool:
+        return self.config.ssl_enabled and self.config.port in settings.SMTP_IMPLICIT_TLS_PORTS
+
+    async def _starttls(self, smtp: aiosmtplib.SMTP) -> None:
+        if not smtp.supports_extension("starttls"):
+            raise TransportError(
+                f"{self.where} does not offer STARTTLS, but SSL is enabled. Use the server's "
+                "TLS port (implicit TLS is used on 465) or turn SSL off.",
+                permanent=True,
+            )
+        await smtp.starttls()
+        await smtp.ehlo()
+
+    async def _authenticate(self, smtp: aiosmtplib.SMTP) -> None:
+        """Basic: PLAIN or LOGIN as offered. No auth: the acting admin's credentials, if any."""
+        if not self.config.username:
+            if self.config.auth == "basic":
+                raise TransportError("Basic authentication needs an SMTP username.", permanent=True)
+            return
+        offered = smtp.server_auth_methods if smtp.supports_extension("auth") else []
+        if "plain" in offered:
+            await smtp.auth_plain(self.config.username, self.config.password)
+        elif "login" in offered:
+            await smtp.auth_login(self.config.username, self.config.password)
+        elif self.config.auth == "basic":
+            raise TransportError(
+                f"{self.where} offers no AUTH PLAIN or LOGIN"
+                + (f" (only {', '.join(offered).upper()})" if offered else "")
+                + ", so the SMTP username and password cannot be used.",
+                permanent=True,
+            )
+
+    async def _drop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+            self._smtp = None
+
+    def _sender(self, message: EmailMessage) -> str:
+        return parseaddr(str(message.get("From", "")))[1] or self.config.from_email
+
+    def _error(self, exc: Exception) -> TransportError:
+        return smtp_error(exc, self.where, self.config.timeout)
