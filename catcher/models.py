@@ -14,6 +14,7 @@ class CaughtMessage(models.Model):
 
     received = models.DateTimeField(auto_now_add=True, db_index=True)
     peer = models.CharField(max_length=100, blank=True)
+    auth_login = models.CharField("signed in as", max_length=254, blank=True)
     envelope_from = models.CharField(max_length=254, blank=True)
     envelope_to = models.TextField(blank=True)
     raw = models.BinaryField()

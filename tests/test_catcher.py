@@ -25,13 +25,18 @@ def free_port() -> int:
 
 @pytest.fixture
 def catcher(transactional_db):
-    controller = Controller(CatcherHandler(), hostname="127.0.0.1", port=free_port())
+    handler = CatcherHandler()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=free_port(), **handler.controller_options()
+    )
     controller.start()
     yield controller
     controller.stop()
 
 
-def send(catcher: Controller, subject: str = "Membership of Sales changed") -> None:
+def send(
+    catcher: Controller, subject: str = "Membership of Sales changed", login: str = ""
+) -> None:
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = "Directory Manager <dirmgr@contoso.test>"
@@ -41,6 +46,8 @@ def send(catcher: Controller, subject: str = "Membership of Sales changed") -> N
     msg.set_content("Group Sales changed.\nAdded: Bob.")
     msg.add_alternative(HTML, subtype="html")
     with smtplib.SMTP(catcher.hostname, catcher.port, timeout=10) as smtp:
+        if login:
+            smtp.login(login, "any password")
         smtp.send_message(
             msg, from_addr="bounce@contoso.test", to_addrs=["it-team@contoso.test", "x@y.test"]
         )
@@ -57,6 +64,16 @@ def test_it_stores_a_message_with_its_envelope_and_headers(catcher):
     assert caught.date == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     assert caught.peer == "127.0.0.1"
     assert b"Added: Bob." in bytes(caught.raw)
+
+
+def test_it_accepts_any_login_and_keeps_only_the_name(catcher, alice_client):
+    send(catcher, login="svc-notify@contoso.test")
+    caught = CaughtMessage.objects.get()
+    assert caught.auth_login == "svc-notify@contoso.test"
+    assert b"any password" not in bytes(caught.raw)
+    page = alice_client.get(f"/mailbox/{caught.pk}/").content.decode()
+    assert "<dt>Signed in as</dt><dd>svc-notify@contoso.test</dd>" in page
+    assert "any password" not in page
 
 
 def test_it_lists_messages_newest_first(catcher, client):

@@ -19,11 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=2525, help="port to listen on")
 
     def handle(self, *args, host: str, port: int, **options) -> None:
-        # The catcher only listens for tests and local demos: no AUTH, no TLS, no relaying,
-        # and messages up to 25 MB like a typical Exchange limit.
-        controller = Controller(
-            CatcherHandler(), hostname=host, port=port, data_size_limit=25 * 1024 * 1024
-        )
+        handler = CatcherHandler()
+        controller = Controller(handler, hostname=host, port=port, **handler.controller_options())
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
