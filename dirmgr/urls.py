@@ -5,10 +5,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from dirmgr.health import health
+from identitystores.signin import SignInView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="identitystores:list"), name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("identitystores.urls")),
     path("", include("notifications.urls")),

@@ -9,10 +9,12 @@ class IdentityStoreForm(forms.ModelForm):
     class Meta:
         model = IdentityStore
         fields = ["name", "type", "enabled", "time_zone"]
-        help_texts = {"time_zone": "Decides what \"today\" is for the store's scheduled jobs."}
+        help_texts = {"time_zone": 'Decides what "today" is for the store\'s scheduled jobs.'}
 
 
 class PortalForm(forms.ModelForm):
+    url = forms.URLField(label="URL", max_length=500, assume_scheme="https")
+
     class Meta:
         model = Portal
         fields = ["name", "url", "stores"]

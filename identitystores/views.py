@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import audit
 from .access import get_store_for_admin, stores_for
 from .forms import IdentityStoreForm, PortalForm
-from .models import IdentityStore, Portal, StoreRole
+from .models import Portal, StoreRole
 
 
 def store_list(request: HttpRequest) -> HttpResponse:
@@ -80,7 +80,9 @@ def portal_list(request: HttpRequest) -> HttpResponse:
     portals = Portal.objects.prefetch_related("stores")
     if not request.user.is_superuser:
         portals = portals.filter(stores__in=visible).distinct()
-    return render(request, "identitystores/portal_list.html", {"portals": portals, "nav": "portals"})
+    return render(
+        request, "identitystores/portal_list.html", {"portals": portals, "nav": "portals"}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -98,7 +100,11 @@ def portal_edit(request: HttpRequest, portal_id: int | None = None) -> HttpRespo
             saved.stores.add(*hidden)
         messages.success(request, f"Portal “{saved.name}” saved.")
         return redirect("identitystores:portal_list")
-    return render(request, "identitystores/portal_form.html", {"form": form, "portal": portal, "nav": "portals"})
+    return render(
+        request,
+        "identitystores/portal_form.html",
+        {"form": form, "portal": portal, "nav": "portals"},
+    )
 
 
 @require_POST

@@ -1,0 +1,43 @@
+"""The store's Notifications page: load, validate, save in one transaction, audit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from identitystores import audit
+from identitystores.access import get_store_for_admin
+from identitystores.models import IdentityStore
+
+from ..forms import NotificationSettingsForm
+from ..models import NotificationSettings
+
+
+def settings_for(store: IdentityStore) -> NotificationSettings:
+    """The store's settings row, or an unsaved one with defaults (created on first Save)."""
+    try:
+        return store.notification_settings
+    except NotificationSettings.DoesNotExist:
+        return NotificationSettings(store=store)
+
+
+@require_http_methods(["GET", "POST"])
+def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    instance = settings_for(store)
+    form = NotificationSettingsForm(request.POST or None, instance=instance, store=store)
+    if request.method == "POST":
+        if form.is_valid():
+            with transaction.atomic():
+                form.save()
+                changes = form.audit_changes()
+                if changes:
+                    audit.record(store, request.user, "notification settings changed", changes)
+            messages.success(request, "Notification settings saved.")
+            return redirect("notifications:settings", store.pk)
+        messages.error(request, "The settings were not saved. Correct the fields marked below.")
+    context = {"store": store, "form": form, "nav": "stores", "store_nav": "notifications"}
+    return render(request, "notifications/settings.html", context)

@@ -1,0 +1,61 @@
+"""Test Server: send one test notification with the values currently in the form, unsaved edits
+included, and report the outcome in the admin's words. Nothing is saved."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from identitystores import audit
+from identitystores.access import get_store_for_admin
+from identitystores.signin import acting_credentials
+
+from .. import ratelimit
+from ..addresses import normalise_address
+from ..forms import NotificationSettingsForm
+from ..test_server import TestResult, send_test_message
+from .settings_page import settings_for
+
+RATE_LIMIT = 5  # attempts per admin per minute
+
+
+@require_POST
+def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    form = NotificationSettingsForm(request.POST, instance=settings_for(store), store=store)
+    form.is_valid()
+    errors = {name: list(errs) for name, errs in form.smtp_errors().items()}
+    try:
+        recipient = normalise_address(request.POST.get("test_recipient", ""))
+    except ValidationError as exc:
+        errors["test_recipient"] = exc.messages
+    if errors:
+        message = "Correct the marked fields, then test again."
+        return _respond(request, store, TestResult(ok=False, message=message), errors, status=400)
+    if not ratelimit.allow(f"test-server:{request.user.pk}", limit=RATE_LIMIT, per_seconds=60):
+        message = f"Too many tests: at most {RATE_LIMIT} a minute. Wait a moment and try again."
+        return _respond(request, store, TestResult(ok=False, message=message), {}, status=429)
+    config = form.transport_config()
+    if config.auth == "none":
+        username, password = acting_credentials(request)
+        config = dataclasses.replace(config, username=username, password=password)
+    result = send_test_message(config, recipient, store_name=store.name)
+    outcome = "succeeded" if result.ok else "failed"
+    audit.record(
+        store, request.user, f"test server {outcome}",
+        [("Test Notification", f"{config.host}:{config.port} → {recipient}", result.message)],
+    )
+    return _respond(request, store, result, {})
+
+
+def _respond(request, store, result: TestResult, errors: dict, status: int = 200) -> HttpResponse:
+    if request.headers.get("Accept", "").startswith("application/json"):
+        payload = {**dataclasses.asdict(result), "errors": errors}
+        return JsonResponse(payload, status=status)
+    context = {"store": store, "result": result, "errors": errors, "nav": "stores",
+               "store_nav": "notifications"}
+    return render(request, "notifications/test_result.html", context, status=status)
