@@ -163,3 +163,6 @@ LOGGING = {
 # The Mailbox page shows what the local mail catcher (manage.py run_mail_catcher) received.
 # A development and demo tool: switch it off where no catcher runs.
 MAILBOX_ENABLED = env.bool("MAILBOX_ENABLED", default=True)
+# Recipients per notification message beyond To:/CC: (in Bcc), so no message exceeds server limits.
+NOTIFICATION_BCC_BATCH = env.int("NOTIFICATION_BCC_BATCH", default=100)
+

@@ -168,3 +168,7 @@ class OutgoingMessage(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status == self.Status.SENDING
+
+
+from .events import DirectoryEvent  # noqa: E402, F401
+from .templates_store import EmailTemplate  # noqa: E402, F401

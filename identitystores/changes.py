@@ -1,0 +1,332 @@
+"""The only way directory objects change: each service applies the change, records the event and
+the store history, and writes the notification outbox rows — all in one transaction, so a change
+that rolls back notifies nobody and a notification never describes a change that did not happen.
+
+The Admin Center pages, the management commands, imports, directory sync and the life-cycle jobs
+all call these functions with an `Actor` that says who acted and through which route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from notifications.emails import notify
+from notifications.events import DirectoryEvent, EventKind, Route
+
+from . import audit
+from .directory import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
+from .models import IdentityStore
+
+Kind = DirectoryObject.Kind
+
+EDITABLE: dict[str, tuple[str, ...]] = {
+    Kind.USER: (
+        "name",
+        "email",
+        "mail_enabled",
+        "language",
+        "password_last_set",
+        "password_expires",
+    ),
+    Kind.CONTACT: ("name", "email"),
+    Kind.GROUP: ("name", "email", "security_type"),
+}
+SYNC_FIELDS = ("external_id", "source")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: an Admin Center account (or nobody, for schedules and sync) and the
+    route. `credentials` is the admin's sign-in secret, kept only for mail that must go out with
+    it (stores without SMTP user authentication)."""
+
+    user: Any = None
+    route: str = Route.ADMIN_CENTER
+    credentials: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.user.get_username() if self.user else Route(self.route).label
+
+
+class ChangeError(Exception):
+    """A change that cannot be made; `field` names the form field it belongs to, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- Objects and attributes -------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_object(
+    store: IdentityStore, actor: Actor, kind: str, *, notify_recipients: bool = True, **values
+) -> DirectoryObject:
+    """Create a user, contact or group. `notify_recipients=False` records the event without mail
+    (bulk imports)."""
+    allowed = set(EDITABLE[kind]) | set(SYNC_FIELDS)
+    unknown = set(values) - allowed
+    if unknown:
+        raise ChangeError(f"A {kind} has no attribute {', '.join(sorted(unknown))}.")
+    obj = DirectoryObject(store=store, kind=kind, **values)
+    _validate(obj)
+    obj.save()
+    changes = {f: [None, _display(v)] for f, v in values.items() if f not in SYNC_FIELDS}
+    _record(obj, actor, EventKind.CREATED, changes, notify_recipients=notify_recipients)
+    return obj
+
+
+@transaction.atomic
+def update_attributes(obj: DirectoryObject, actor: Actor, **values) -> DirectoryEvent | None:
+    """Change attributes; nothing happens (no event) when no value differs."""
+    unknown = set(values) - set(EDITABLE[obj.kind]) - set(SYNC_FIELDS)
+    if unknown:
+        raise ChangeError(f"A {obj.kind} has no attribute {', '.join(sorted(unknown))}.")
+    changes, dirty = {}, []
+    for name, value in values.items():
+        old = getattr(obj, name)
+        if old != value:
+            setattr(obj, name, value)
+            dirty.append(name)
+            if name not in SYNC_FIELDS:
+                changes[name] = [_display(old), _display(value)]
+    if not dirty:
+        return None
+    _validate(obj)
+    obj.save(update_fields=[*dirty, "updated"])
+    return _record(obj, actor, EventKind.UPDATED, changes) if changes else None
+
+
+# --- Membership -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_member(
+    group: DirectoryObject, member: DirectoryObject, actor: Actor, *, notify_recipients: bool = True
+) -> DirectoryEvent:
+    _require_kind(group, Kind.GROUP, "group")
+    _same_store(group, member, "member")
+    if member.pk == group.pk:
+        raise ChangeError("A group cannot be a member of itself.", "member")
+    try:
+        with transaction.atomic():
+            GroupMembership.objects.create(
+                group=group, member=member, member_is_group=member.is_group
+            )
+    except IntegrityError as exc:
+        raise ChangeError(f"{member.name} is already a member of {group.name}.", "member") from exc
+    return _record(
+        group, actor, EventKind.MEMBER_ADDED, member=member, notify_recipients=notify_recipients
+    )
+
+
+@transaction.atomic
+def remove_member(group: DirectoryObject, member: DirectoryObject, actor: Actor) -> DirectoryEvent:
+    deleted, _ = GroupMembership.objects.filter(group=group, member=member).delete()
+    if not deleted:
+        raise ChangeError(f"{member.name} is not a member of {group.name}.", "member")
+    return _record(group, actor, EventKind.MEMBER_REMOVED, member=member)
+
+
+# --- Owners -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_primary_owner(
+    group: DirectoryObject, owner: DirectoryObject | None, actor: Actor
+) -> DirectoryEvent | None:
+    _require_kind(group, Kind.GROUP, "group")
+    if owner is not None:
+        _check_owner(group, owner)
+    old = group.primary_owner
+    if _pk(old) == _pk(owner):
+        return None
+    group.primary_owner = owner
+    group.save(update_fields=["primary_owner", "updated"])
+    changes = {"primary owner": [_name(old), _name(owner)]}
+    return _record(group, actor, EventKind.OWNER_SET, changes)
+
+
+@transaction.atomic
+def add_additional_owner(
+    group: DirectoryObject, owner: DirectoryObject, actor: Actor, *, dont_notify: bool = False
+) -> DirectoryEvent:
+    _require_kind(group, Kind.GROUP, "group")
+    _check_owner(group, owner)
+    try:
+        with transaction.atomic():
+            AdditionalOwner.objects.create(group=group, owner=owner, dont_notify=dont_notify)
+    except IntegrityError as exc:
+        raise ChangeError(f"{owner.name} is already an owner of {group.name}.", "owner") from exc
+    changes = {"additional owners": [None, owner.name]}
+    return _record(group, actor, EventKind.OWNER_ADDED, changes, member=owner)
+
+
+@transaction.atomic
+def remove_additional_owner(
+    group: DirectoryObject, owner: DirectoryObject, actor: Actor
+) -> DirectoryEvent:
+    deleted, _ = AdditionalOwner.objects.filter(group=group, owner=owner).delete()
+    if not deleted:
+        raise ChangeError(f"{owner.name} is not an additional owner of {group.name}.", "owner")
+    changes = {"additional owners": [owner.name, None]}
+    return _record(group, actor, EventKind.OWNER_REMOVED, changes, member=owner)
+
+
+# --- Managers ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_primary_manager(
+    user: DirectoryObject, manager: DirectoryObject | None, actor: Actor
+) -> DirectoryEvent | None:
+    _require_kind(user, Kind.USER, "user")
+    if manager is not None:
+        _check_manager(user, manager)
+    old = user.primary_manager
+    if _pk(old) == _pk(manager):
+        return None
+    user.primary_manager = manager
+    user.save(update_fields=["primary_manager", "updated"])
+    changes = {"primary manager": [_name(old), _name(manager)]}
+    return _record(user, actor, EventKind.MANAGER_SET, changes)
+
+
+@transaction.atomic
+def add_additional_manager(
+    user: DirectoryObject, manager: DirectoryObject, actor: Actor
+) -> DirectoryEvent:
+    _require_kind(user, Kind.USER, "user")
+    _check_manager(user, manager)
+    try:
+        with transaction.atomic():
+            AdditionalManager.objects.create(user=user, manager=manager)
+    except IntegrityError as exc:
+        raise ChangeError(
+            f"{manager.name} is already a manager of {user.name}.", "manager"
+        ) from exc
+    changes = {"additional managers": [None, manager.name]}
+    return _record(user, actor, EventKind.MANAGER_ADDED, changes, member=manager)
+
+
+@transaction.atomic
+def remove_additional_manager(
+    user: DirectoryObject, manager: DirectoryObject, actor: Actor
+) -> DirectoryEvent:
+    deleted, _ = AdditionalManager.objects.filter(user=user, manager=manager).delete()
+    if not deleted:
+        raise ChangeError(f"{manager.name} is not an additional manager of {user.name}.", "manager")
+    changes = {"additional managers": [manager.name, None]}
+    return _record(user, actor, EventKind.MANAGER_REMOVED, changes, member=manager)
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _record(
+    obj: DirectoryObject,
+    actor: Actor,
+    kind: str,
+    changes: dict | None = None,
+    *,
+    member: DirectoryObject | None = None,
+    notify_recipients: bool = True,
+) -> DirectoryEvent:
+    """Write the event and the history entry, then the outbox rows (same transaction)."""
+    event = DirectoryEvent.objects.create(
+        store=obj.store,
+        kind=kind,
+        route=actor.route,
+        actor=actor.user,
+        actor_name=actor.name,
+        object=obj,
+        object_name=obj.name,
+        changes=changes or {},
+        member=member,
+        member_name=member.name if member else "",
+    )
+    history = [
+        (f"{obj.name} · {name}"[:120], _text(old), _text(new))
+        for name, (old, new) in (changes or {}).items()
+    ]
+    if member is not None and kind in (EventKind.MEMBER_ADDED, EventKind.MEMBER_REMOVED):
+        added = kind == EventKind.MEMBER_ADDED
+        history = [
+            (
+                f"{obj.name} · member"[:120],
+                "" if added else member.name,
+                member.name if added else "",
+            )
+        ]
+    audit.record(
+        obj.store,
+        actor.user or actor.name,
+        f"directory.{kind}",
+        history or [(obj.name[:120], "", "")],
+    )
+    if notify_recipients:
+        notify(event, credentials=actor.credentials)
+    return event
+
+
+def _validate(obj: DirectoryObject) -> None:
+    if obj.kind == Kind.GROUP and not obj.security_type:
+        obj.security_type = DirectoryObject.SecurityType.PRIVATE
+    try:
+        obj.full_clean(exclude=["store", "primary_manager", "primary_owner"])
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ChangeError(" ".join(messages), field) from exc
+
+
+def _require_kind(obj: DirectoryObject, kind: str, field: str) -> None:
+    if obj.kind != kind:
+        raise ChangeError(f"{obj.name} is not a {kind}.", field)
+
+
+def _same_store(a: DirectoryObject, b: DirectoryObject, field: str) -> None:
+    if a.store_id != b.store_id:
+        raise ChangeError(f"{b.name} belongs to another identity store.", field)
+
+
+def _check_owner(group: DirectoryObject, owner: DirectoryObject) -> None:
+    _same_store(group, owner, "owner")
+    if owner.kind not in (Kind.USER, Kind.GROUP):
+        raise ChangeError("An owner must be a user or a group.", "owner")
+    if owner.pk == group.pk:
+        raise ChangeError("A group cannot own itself.", "owner")
+
+
+def _check_manager(user: DirectoryObject, manager: DirectoryObject) -> None:
+    _same_store(user, manager, "manager")
+    if manager.kind != Kind.USER:
+        raise ChangeError("A manager must be a user.", "manager")
+    if manager.pk == user.pk:
+        raise ChangeError("A user cannot be their own manager.", "manager")
+
+
+def _pk(obj: DirectoryObject | None) -> int | None:
+    return obj.pk if obj is not None else None
+
+
+def _name(obj: DirectoryObject | None) -> str | None:
+    return obj.name if obj is not None else None
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _display(value) -> str | None:
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    return str(value)

@@ -1,0 +1,255 @@
+"""Who is notified of a directory event: the spec's Recipients section, rule by rule.
+
+To:/CC: of the store receive everything; each ticked **Also Notify** box adds the objects its
+function below picks. Picked groups expand to their members, transitively through nested groups
+(cycles are harmless: the expansion is a recursive UNION, which visits each group once). Only
+mail-enabled objects with an address receive mail; groups are reached through their members, never
+at their own address. Each address appears once (compared case-insensitively).
+
+Every box reads the directory as it is *after* the change:
+- a member just removed is not among "all members" of the modified group; it is told only by
+  "Removed group member on removal" (that box exists for exactly that person);
+- a member just added is among "all members", so "Object being modified" reaches it too;
+- likewise owners and managers are the current ones: a replaced primary owner/manager is not told
+  by the owner/manager boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Min, Q
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
+
+from identitystores.directory import (
+    AdditionalManager,
+    AdditionalOwner,
+    DirectoryObject,
+    GroupMembership,
+)
+
+from .events import DirectoryEvent, EventKind
+from .models import NotificationSettings
+
+DEFAULT_LANGUAGE = "en"
+STREAM_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    name: str = ""
+    language: str = DEFAULT_LANGUAGE
+
+
+@dataclass
+class Picked:
+    """What one rule picks: directory objects (groups expand to members) and literal addresses."""
+
+    objects: set[int] = field(default_factory=set)
+    addresses: list[Recipient] = field(default_factory=list)
+
+    def __or__(self, other: Picked) -> Picked:
+        return Picked(self.objects | other.objects, self.addresses + other.addresses)
+
+
+# --- To: and CC: ----------------------------------------------------------------------------
+
+
+def store_to_cc(settings: NotificationSettings) -> tuple[list[str], list[str]]:
+    """To:/CC: receive every notification the store generates, whatever the route — life-cycle
+    notices included (spec: "All email notifications generated for the identity store are sent
+    to these recipients"). An address in both boxes is kept in To: only."""
+    to = _unique(settings.to_list)
+    cc = [a for a in _unique(settings.cc_list) if a.lower() not in {t.lower() for t in to}]
+    return to, cc
+
+
+# --- Also Notify, one function per box --------------------------------------------------------
+
+
+def logged_in_user(event: DirectoryEvent) -> Picked:
+    """Logged in users for their actions: the admin who made the change, if mail-enabled.
+
+    The admin's directory account in this store (same address) decides "mail-enabled"; an
+    Admin Center account with no directory account is reached at its own address. Changes with
+    no acting user (life-cycle schedule, directory sync) notify nobody here."""
+    user = event.actor
+    if user is None or not user.email:
+        return Picked()
+    account = (
+        DirectoryObject.objects.filter(
+            store_id=event.store_id, kind=DirectoryObject.Kind.USER, email__iexact=user.email
+        )
+        .values_list("id", flat=True)
+        .first()
+    )
+    if account is not None:
+        return Picked(objects={account})
+    name = user.get_full_name() or user.get_username()
+    return Picked(addresses=[Recipient(user.email.lower(), name)])
+
+
+def object_being_modified(event: DirectoryEvent) -> Picked:
+    """Object being modified: the user, contact or group changed; a group reaches all members."""
+    return Picked(objects={event.object_id}) if event.object_id else Picked()
+
+
+def group_owners(event: DirectoryEvent) -> Picked:
+    """Group owner(s) for their groups: primary and additional owners of the changed group,
+    except additional owners marked "Don't notify"."""
+    return Picked(objects=_owners(event.object_id)) if _is_group(event) else Picked()
+
+
+def managers(event: DirectoryEvent) -> Picked:
+    """Manager(s) for their direct reports: primary and additional managers of the changed user."""
+    if event.object_id is None:
+        return Picked()
+    primary = DirectoryObject.objects.filter(
+        pk=event.object_id, kind=DirectoryObject.Kind.USER, primary_manager__isnull=False
+    ).values_list("primary_manager_id", flat=True)
+    additional = AdditionalManager.objects.filter(user_id=event.object_id).values_list(
+        "manager_id", flat=True
+    )
+    return Picked(objects=set(primary) | set(additional))
+
+
+def newly_added_member(event: DirectoryEvent) -> Picked:
+    """Newly added group members on addition: the object added (a group reaches its members)."""
+    if event.kind == EventKind.MEMBER_ADDED and event.member_id:
+        return Picked(objects={event.member_id})
+    return Picked()
+
+
+def removed_member(event: DirectoryEvent) -> Picked:
+    """Removed group member on removal: the object removed (a group reaches its members)."""
+    if event.kind == EventKind.MEMBER_REMOVED and event.member_id:
+        return Picked(objects={event.member_id})
+    return Picked()
+
+
+def public_group_owners(event: DirectoryEvent) -> Picked:
+    """Public group owner for membership: owners of a *public* group on a membership change.
+    "Don't notify" owners are left out here too: the flag means "no owner notifications"."""
+    if not event.is_membership_change or not _is_group(event):
+        return Picked()
+    public = DirectoryObject.objects.filter(
+        pk=event.object_id, security_type=DirectoryObject.SecurityType.PUBLIC
+    ).exists()
+    return Picked(objects=_owners(event.object_id)) if public else Picked()
+
+
+ALSO_NOTIFY: dict[str, Callable[[DirectoryEvent], Picked]] = {
+    "notify_actor": logged_in_user,
+    "notify_modified_object": object_being_modified,
+    "notify_group_owners": group_owners,
+    "notify_managers": managers,
+    "notify_added_member": newly_added_member,
+    "notify_removed_member": removed_member,
+    "notify_public_group_owners": public_group_owners,
+}
+
+
+def also_notify(event: DirectoryEvent, settings: NotificationSettings) -> Picked:
+    """The union of what every ticked box picks."""
+    picked = Picked()
+    for box, rule in ALSO_NOTIFY.items():
+        if getattr(settings, box):
+            picked = picked | rule(event)
+    return picked
+
+
+# --- Resolution -------------------------------------------------------------------------------
+
+
+@dataclass
+class Resolution:
+    """To/CC (from the settings) and the Bcc recipients, streamed from the database on demand."""
+
+    to: list[str]
+    cc: list[str]
+    store_id: int
+    picked: Picked
+
+    def bcc(self) -> Iterator[Recipient]:
+        """Every other recipient once, ordered by language then address, read in chunks."""
+        seen = {a.lower() for a in self.to + self.cc}
+        literal = []
+        for recipient in self.picked.addresses:
+            if recipient.address not in seen:
+                seen.add(recipient.address)
+                literal.append(recipient)
+        yield from sorted(literal, key=lambda r: (r.language, r.address))
+        yield from expand(self.store_id, self.picked.objects, exclude=seen)
+
+
+def resolve(event: DirectoryEvent, settings: NotificationSettings) -> Resolution:
+    to, cc = store_to_cc(settings)
+    return Resolution(to, cc, event.store_id, also_notify(event, settings))
+
+
+def expand(
+    store_id: int, object_ids: set[int], exclude: set[str] = frozenset()
+) -> Iterator[Recipient]:
+    """The addressable objects among `object_ids` and all members of the groups among them,
+    nested groups included. One query, read `STREAM_CHUNK` rows at a time."""
+    seeds = sorted(i for i in object_ids if i is not None)
+    if not seeds:
+        return
+    rows = (
+        DirectoryObject.objects.filter(store_id=store_id, mail_enabled=True)
+        .exclude(kind=DirectoryObject.Kind.GROUP)
+        .exclude(email="")
+        .filter(Q(id__in=seeds) | Q(id__in=_nested_members(seeds)))
+        .annotate(address=Lower("email"))
+        .exclude(address__in=sorted(exclude))
+        .values("address")
+        .annotate(name=Min("name"), language=Min("language"))
+        .order_by("language", "address")
+    )
+    for row in rows.iterator(chunk_size=STREAM_CHUNK):
+        yield Recipient(row["address"], row["name"], row["language"] or DEFAULT_LANGUAGE)
+
+
+def _nested_members(seeds: list[int]) -> RawSQL:
+    """Ids of all direct and nested members of the groups among `seeds` (a recursive CTE)."""
+    objects = DirectoryObject._meta.db_table
+    links = GroupMembership._meta.db_table
+    placeholders = ", ".join(["%s"] * len(seeds))
+    sql = f"""
+        WITH RECURSIVE nested(id) AS (
+            SELECT id FROM {objects} WHERE id IN ({placeholders}) AND kind = %s
+            UNION
+            SELECT m.member_id FROM {links} m JOIN nested n ON m.group_id = n.id
+            WHERE m.member_is_group
+        )
+        SELECT member_id FROM {links} WHERE group_id IN (SELECT id FROM nested)
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    return RawSQL(sql, [*seeds, DirectoryObject.Kind.GROUP])
+
+
+def _owners(group_id: int | None) -> set[int]:
+    """Primary owner and the additional owners not marked "Don't notify"."""
+    primary = DirectoryObject.objects.filter(pk=group_id, primary_owner__isnull=False).values_list(
+        "primary_owner_id", flat=True
+    )
+    additional = AdditionalOwner.objects.filter(group_id=group_id, dont_notify=False).values_list(
+        "owner_id", flat=True
+    )
+    return set(primary) | set(additional)
+
+
+def _is_group(event: DirectoryEvent) -> bool:
+    return event.object is not None and event.object.kind == DirectoryObject.Kind.GROUP
+
+
+def _unique(addresses: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for address in addresses:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            out.append(address)
+    return out
