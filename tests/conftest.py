@@ -51,3 +51,26 @@ def portal(db, contoso):
     p = Portal.objects.create(name="Self-service", url="https://portal.contoso.test/")
     p.stores.add(contoso)
     return p
+
+
+@pytest.fixture
+def contoso_mail(contoso):
+    """Contoso's Notifications settings: a From address, no recipients or boxes yet."""
+    from notifications.models import NotificationSettings
+
+    return NotificationSettings.objects.create(
+        store=contoso, smtp_host="127.0.0.1", from_email="directory@contoso.test"
+    )
+
+
+@pytest.fixture
+def make_object(contoso):
+    """Create a directory object directly (no event): make_object("user", "Ann", "ann@x.test")."""
+    from identitystores.directory import DirectoryObject
+
+    def make(kind, name, email="", *, store=None, **values):
+        return DirectoryObject.objects.create(
+            store=store or contoso, kind=kind, name=name, email=email, **values
+        )
+
+    return make
