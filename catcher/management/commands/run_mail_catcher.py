@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -19,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=2525, help="port to listen on")
 
     def handle(self, *args, host: str, port: int, **options) -> None:
+        # aiosmtpd logs every connection at INFO; the catcher logs one line per message instead.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         handler = CatcherHandler()
         controller = Controller(handler, hostname=host, port=port, **handler.controller_options())
         stop = threading.Event()

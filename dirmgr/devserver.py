@@ -1,0 +1,212 @@
+"""``python -m dirmgr.devserver`` (what ``scripts/run`` starts): the whole product on one machine.
+
+Migrates, loads the demo data, then runs the web app, a Celery worker, Celery beat and the local
+mail catcher, each in its own process group. Ctrl-C (SIGINT) or SIGTERM stops them all, group by
+group, so no worker child or autoreloader child outlives the command. If one of them dies, the
+others are stopped too: a half-running demo is more confusing than none.
+
+Ports: DIRMGR_PORT (web, default 8000) and DIRMGR_CATCHER_PORT (SMTP catcher, default 2525).
+The database and broker are whatever settings say: SQLite and a folder broker unless
+DATABASE_URL / CELERY_BROKER_URL are set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+STOP_GRACE = 15.0  # seconds a service gets to finish (a worker completes its current task)
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        # A session of its own: Ctrl-C in the terminal reaches only the supervisor, which then
+        # stops each group in order; killpg also reaches grandchildren (pool workers, reloader).
+        self.process = subprocess.Popen(self.argv, cwd=BASE_DIR, start_new_session=True)
+
+    def signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):  # the whole group is already gone
+            os.killpg(self.process.pid, signum)
+
+    def group_alive(self) -> bool:
+        self.process.poll()  # reap the leader so it does not linger as a zombie
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+class Supervisor:
+    def __init__(self, services: list[Service]) -> None:
+        self.services = services
+        self.stopping = threading.Event()
+
+    def start(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, lambda *_: self.stopping.set())
+        for service in self.services:
+            service.start()
+
+    def first_exited(self) -> Service | None:
+        return next((s for s in self.services if s.process.poll() is not None), None)
+
+    def watch(self) -> int:
+        """Block until asked to stop (exit 0) or until a service exits by itself (exit 1)."""
+        while not self.stopping.wait(0.5):
+            if dead := self.first_exited():
+                say(f"{dead.name} exited with code {dead.process.returncode}; stopping the rest.")
+                return 1
+        return 0
+
+    def stop(self) -> None:
+        """Leaders first (a Celery worker then stops its own pool), then whatever is left in
+        each group (runserver's autoreloaded child), and SIGKILL for anything still there."""
+        started = [s for s in self.services if s.process is not None]
+        for service in reversed(started):
+            service.process.terminate()
+        leaders = wait_while(started, lambda s: s.process.poll() is None, STOP_GRACE)
+        for service in leaders:
+            say(f"{service.name} did not stop in {STOP_GRACE:.0f} s; killing it.")
+        for service in started:
+            service.signal_group(signal.SIGTERM)
+        for service in wait_while(started, Service.group_alive, 3.0):
+            service.signal_group(signal.SIGKILL)
+        for service in started:
+            service.process.wait()
+
+
+def wait_while(services: list[Service], predicate, seconds: float) -> list[Service]:
+    """Poll until no service satisfies predicate or time is up; returns those that still do."""
+    deadline = time.monotonic() + seconds
+    pending = [s for s in services if predicate(s)]
+    while pending and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pending = [s for s in pending if predicate(s)]
+    return pending
+
+
+def say(text: str) -> None:
+    print(f"[dirmgr] {text}", flush=True)
+
+
+def port_from_env(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default))
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SystemExit(f"{name} must be a port number, not {value!r}.")
+    return int(value)
+
+
+def require_free(port: int, variable: str) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            raise SystemExit(
+                f"Port {port} on {HOST} is in use. Stop what uses it, or pick another port: "
+                f"{variable}=<port> scripts/run"
+            ) from None
+
+
+def prepare(catcher_port: int) -> str:
+    """Migrate and load the demo data in this process; returns the admin password."""
+    import django
+    from django.core.management import call_command
+    from django.db import connections
+
+    django.setup()
+    from catcher import demo
+
+    say("Applying database migrations…")
+    call_command("migrate", interactive=False, verbosity=0)
+    password = demo.demo_password()
+    demo.load(password, catcher_port)
+    connections.close_all()
+    return password
+
+
+def services(web_port: int, catcher_port: int) -> list[Service]:
+    from django.conf import settings
+
+    python = sys.executable
+    celery = [python, "-m", "celery", "-A", "dirmgr"]
+    if "django_celery_beat" in settings.INSTALLED_APPS:
+        schedule = ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
+    else:
+        schedule = ["--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")]
+    return [
+        Service("mail catcher", [python, "manage.py", "run_mail_catcher",
+                                 "--host", HOST, "--port", str(catcher_port)]),
+        Service("worker", [*celery, "worker", "-Q", "mail,celery", "--concurrency", "2",
+                           "--loglevel", "INFO"]),
+        Service("beat", [*celery, "beat", *schedule, "--loglevel", "INFO"]),
+        Service("web", [python, "manage.py", "runserver", f"{HOST}:{web_port}"]),
+    ]  # fmt: skip
+
+
+def wait_until_answers(url: str, supervisor: Supervisor, timeout: float = 90.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not supervisor.stopping.is_set():
+        if supervisor.first_exited():
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except (urllib.error.URLError, OSError):
+            supervisor.stopping.wait(0.3)
+    return False
+
+
+def banner(web_port: int, catcher_port: int, password: str) -> None:
+    base = f"http://{HOST}:{web_port}"
+    say("dirmgr is running.")
+    print(
+        f"\n  Admin Center  {base}/\n"
+        f"  Sign in as    admin / {password}\n"
+        f"  Mailbox       {base}/mailbox/   (SMTP catcher on {HOST}:{catcher_port})\n"
+        f"  Health        {base}/health/\n\n"
+        "  Press Ctrl-C to stop everything.\n",
+        flush=True,
+    )
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dirmgr.settings")
+    os.environ.setdefault("DEBUG", "true")
+    web_port = port_from_env("DIRMGR_PORT", 8000)
+    catcher_port = port_from_env("DIRMGR_CATCHER_PORT", 2525)
+    require_free(web_port, "DIRMGR_PORT")
+    require_free(catcher_port, "DIRMGR_CATCHER_PORT")
+    password = prepare(catcher_port)
+    supervisor = Supervisor(services(web_port, catcher_port))
+    try:
+        supervisor.start()
+        if wait_until_answers(f"http://{HOST}:{web_port}/login/", supervisor):
+            banner(web_port, catcher_port, password)
+        status = supervisor.watch()
+    finally:
+        say("Stopping…")
+        supervisor.stop()
+        say("Stopped.")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
