@@ -1,0 +1,69 @@
+"""Finding outbox rows whose task was lost, so no message waits forever.
+
+A task is lost when the broker was down at enqueue time, when a delayed retry task vanished
+with its broker, or when the worker holding it died. The sweeper (a beat job, every minute)
+looks only at the rows, never at the broker, and re-enqueues:
+- queued or retrying rows due for longer than MAIL_LOST_AFTER_SECONDS;
+- rows "sending" for longer than MAIL_SENDING_STALE_SECONDS (their worker died), which go back
+  to retrying — or to dead when they had no attempt left.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .delivery import audit_dead, mark_dead
+from .models import OutgoingMessage
+
+log = logging.getLogger(__name__)
+Status = OutgoingMessage.Status
+SWEEP_LIMIT = 10_000  # per run; the next run takes the rest
+INTERRUPTED = "Delivery was interrupted (the worker stopped while sending)."
+
+
+def sweep(now: datetime | None = None) -> list[int]:
+    """Ids to enqueue again. Their due time moves to now, so the next run skips them a while."""
+    now = now or timezone.now()
+    released = release_stale(now)
+    lost_before = now - timedelta(seconds=settings.MAIL_LOST_AFTER_SECONDS)
+    waiting = OutgoingMessage.objects.filter(status__in=[Status.QUEUED, Status.RETRYING])
+    lost = (
+        waiting.alias(due=Coalesce("next_attempt_at", "created"))
+        .filter(due__lt=lost_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    ids = sorted(set(lost) | set(released))
+    if ids:
+        waiting.filter(pk__in=ids).update(next_attempt_at=now)
+        log.info(
+            "Sweeper: %d outbox rows enqueued again (%d from dead workers)", len(ids), len(released)
+        )
+    return ids
+
+
+def release_stale(now: datetime) -> list[int]:
+    """Rows a dead worker held: back to retrying, or dead (and audited) without attempts left."""
+    stale = OutgoingMessage.objects.filter(
+        status=Status.SENDING,
+        claimed_at__lt=now - timedelta(seconds=settings.MAIL_SENDING_STALE_SECONDS),
+    )
+    exhausted = list(stale.filter(attempts__gte=settings.MAIL_MAX_ATTEMPTS).select_related("store"))
+    if exhausted:
+        reason = f"{INTERRUPTED} No attempts left."
+        for row in exhausted:
+            mark_dead(row, reason)
+        with transaction.atomic():
+            stale.bulk_update(exhausted, ["status", "last_error", "acting_credentials"])
+            audit_dead(exhausted)
+    released = list(stale.values_list("pk", flat=True))
+    stale.filter(pk__in=released).update(
+        status=Status.RETRYING, next_attempt_at=now, last_error=INTERRUPTED
+    )
+    return released
