@@ -177,6 +177,10 @@ MAIL_SENDING_STALE_SECONDS = env.float("MAIL_SENDING_STALE_SECONDS", default=600
 SMTP_CA_BUNDLE = env.str("SMTP_CA_BUNDLE", default="")
 # "SSL enabled" means implicit TLS on these ports and STARTTLS on every other port.
 SMTP_IMPLICIT_TLS_PORTS = env.list("SMTP_IMPLICIT_TLS_PORTS", cast=int, default=[465])
+# Where Office 365 (Graph) stores get their tokens: https://<this host>/<tenant in Scope>.
+GRAPH_LOGIN_AUTHORITY_HOST = env.str(
+    "GRAPH_LOGIN_AUTHORITY_HOST", default="login.microsoftonline.com"
+)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import ssl
 import tempfile
 from pathlib import Path
@@ -20,8 +21,9 @@ def client_context() -> ssl.SSLContext:
     return _context(settings.SMTP_CA_BUNDLE)
 
 
-def ca_file() -> str:
-    """A PEM file with the system CAs and the extra bundle, for `requests` (`verify=`)."""
+def ca_file() -> str | bool:
+    """For `requests`' `verify=`: a PEM file with the system CAs and the extra bundle (True:
+    requests' own CA list, when the system has no CA file and no bundle is set)."""
     return _ca_file(settings.SMTP_CA_BUNDLE)
 
 
@@ -34,14 +36,14 @@ def _context(bundle: str) -> ssl.SSLContext:
 
 
 @functools.cache
-def _ca_file(bundle: str) -> str:
+def _ca_file(bundle: str) -> str | bool:
     system = ssl.get_default_verify_paths().cafile
-    pem = Path(system).read_bytes() if system else b""
     if not bundle:
-        return system or ""
-    pem += b"\n" + Path(bundle).read_bytes()
-    name = hashlib.sha256(pem).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"dirmgr-ca-{name}.pem"
+        return system or True
+    pem = (Path(system).read_bytes() if system else b"") + b"\n" + Path(bundle).read_bytes()
+    path = Path(tempfile.gettempdir()) / f"dirmgr-ca-{hashlib.sha256(pem).hexdigest()[:16]}.pem"
     if not path.exists():
-        path.write_bytes(pem)
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_bytes(pem)
+        partial.replace(path)  # atomic: a concurrent worker never reads half a file
     return str(path)

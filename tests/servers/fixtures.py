@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .identity import IdentityTestServer
 from .smtp import SMTPTestServer
 from .tls import TestCA
 
@@ -40,6 +41,28 @@ def smtp_server(test_ca, settings, ca_bundle) -> Iterator:
         started.append(server)
         if mode == "tls":
             settings.SMTP_IMPLICIT_TLS_PORTS = [*settings.SMTP_IMPLICIT_TLS_PORTS, server.port]
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def identity_server(test_ca, ca_bundle, settings, tmp_path) -> Iterator:
+    """Factory for the HTTPS token endpoint (+ Graph). Tokens are cached in a file cache of
+    this test's own, shared with any process pointed at the same directory."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    started: list[IdentityTestServer] = []
+
+    def start(**options) -> IdentityTestServer:
+        server = IdentityTestServer(tls_context=test_ca.server_context(), **options).start()
+        started.append(server)
         return server
 
     yield start

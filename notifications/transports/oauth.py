@@ -1,0 +1,245 @@
+"""OAuth 2.0 access tokens from the store's Token Endpoint (msal), shared by every worker.
+
+Each worker process keeps one msal application per (authority, client, secret); its token cache
+is an msal `SerializableTokenCache` whose state lives encrypted in Django's cache, so a token
+fetched by one process is reused by all until msal deems it close to expiry. Tokens are needed
+per SMTP connection (XOAUTH2) or per Graph call, never fetched per message.
+
+Grants: with Username/Password the password grant of a confidential client (cache first via
+`acquire_token_silent`); without them the client-credentials grant (app-only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import msal
+import requests
+from django.conf import settings
+from django.core.cache import cache
+
+from dirmgr import crypto
+
+from ..diagnostics import token_hint
+from .base import TransportConfig, TransportError
+from .errors import network_error
+from .http import HttpClient
+
+APP_ONLY_SMTP_SCOPE = "https://outlook.office365.com/.default"
+DELEGATED_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
+DELEGATED_SMTP_SCOPES = {DELEGATED_SMTP_SCOPE.lower(), "https://outlook.office365.com/smtp.send"}
+# An encrypted cache entry outlives its access tokens so refresh tokens can be used.
+CACHE_SECONDS = 24 * 3600
+# Errors the identity provider itself calls temporary (RFC 6749 §5.2 / §4.1.2.1).
+TRANSIENT_ERRORS = {"server_error", "temporarily_unavailable"}
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str = field(repr=False)
+    cached: bool = False  # served from the shared cache rather than fetched just now
+
+
+@dataclass(frozen=True)
+class TokenSpec:
+    """Everything that determines a token. `repr` hides the secrets."""
+
+    authority: str
+    client_id: str
+    scopes: tuple[str, ...]
+    client_secret: str = field(default="", repr=False)
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout: float = 15.0
+
+    @property
+    def cache_key(self) -> str:
+        """Keyed (HMAC, so no secret is guessable from it) by all inputs: changing the secret
+        or password in the settings can never reuse a token obtained with the old one."""
+        material = "\x00".join(
+            [self.authority, self.client_id, " ".join(self.scopes), self.username]
+            + [self.client_secret, self.password]
+        )
+        digest = hmac.new(settings.SECRET_KEY.encode(), material.encode(), hashlib.sha256)
+        return f"dirmgr:oauth-token-cache:{digest.hexdigest()}"
+
+
+def smtp_token_spec(config: TransportConfig) -> TokenSpec:
+    """SMTP XOAUTH2: the configured scope for the password grant; app-only otherwise."""
+    scopes = tuple(config.scope.split()) or (DELEGATED_SMTP_SCOPE,)
+    if not config.username and {s.lower() for s in scopes} <= DELEGATED_SMTP_SCOPES:
+        scopes = (APP_ONLY_SMTP_SCOPE,)
+    return TokenSpec(
+        authority=authority_from_endpoint(config.token_endpoint),
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+        scopes=scopes,
+        username=config.username,
+        password=config.password,
+        timeout=config.timeout,
+    )
+
+
+def authority_from_endpoint(url: str) -> str:
+    """`https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token` → `…/<tenant>`."""
+    parts = urlsplit(url.strip())
+    head, sep, _ = parts.path.partition("/oauth2/")
+    if parts.scheme != "https" or not parts.hostname or not sep or head.strip("/") == "":
+        raise TransportError(
+            "The Token Endpoint must be an https URL such as "
+            "https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token.",
+            permanent=True,
+        )
+    return f"https://{parts.netloc}{head.rstrip('/')}"
+
+
+class TokenProvider:
+    """Access tokens for one `TokenSpec`. Blocking (msal is synchronous): call it from a thread
+    in async code."""
+
+    def __init__(self, spec: TokenSpec):
+        self.spec = spec
+
+    def get(self) -> AccessToken:
+        with _lock(self.spec.cache_key):
+            app = self._app()
+            _load(self.spec.cache_key, app.token_cache)
+            try:
+                result = self._acquire(app)
+            finally:
+                _save(self.spec.cache_key, app.token_cache)
+        return self._checked(result)
+
+    def forget(self, token: str) -> None:
+        """Drop a token the server refused, so the next `get()` fetches a fresh one."""
+        with _lock(self.spec.cache_key):
+            app = self._app()
+            token_cache = app.token_cache
+            _load(self.spec.cache_key, token_cache)
+            at = msal.TokenCache.CredentialType.ACCESS_TOKEN
+            for item in list(token_cache.search(at, query={"secret": token})):
+                token_cache.remove_at(item)
+            _save(self.spec.cache_key, token_cache)
+
+    def _acquire(self, app: msal.ConfidentialClientApplication) -> dict:
+        scopes = list(self.spec.scopes)
+        try:
+            if not self.spec.username:
+                return app.acquire_token_for_client(scopes=scopes)
+            for account in app.get_accounts(username=self.spec.username):
+                result = app.acquire_token_silent(scopes, account=account)
+                if result and "access_token" in result:
+                    return result
+            return app.acquire_token_by_username_password(
+                self.spec.username, self.spec.password, scopes=scopes
+            )
+        except requests.RequestException as exc:
+            raise self._http_error(exc) from None
+
+    def _app(self) -> msal.ConfidentialClientApplication:
+        key = self.spec.cache_key
+        app = _apps.get(key)
+        if app is None:
+            try:
+                app = _new_app(self.spec)
+            except requests.RequestException as exc:
+                raise self._http_error(exc) from None
+            except ValueError as exc:  # msal: the authority's discovery document is missing
+                raise TransportError(
+                    f"{self._where} is not an OAuth 2.0 token endpoint msal can use "
+                    f"({_first_sentence(str(exc))}).",
+                    permanent=True,
+                ) from None
+            _apps[key] = app
+        return app
+
+    def _checked(self, result: dict | None) -> AccessToken:
+        if result and "access_token" in result:
+            return AccessToken(result["access_token"], result.get("token_source") == "cache")
+        result = result or {"error": "no_token", "error_description": "no token returned"}
+        error = str(result.get("error", "unknown_error"))
+        description = _scrub(_first_sentence(str(result.get("error_description", ""))), self.spec)
+        raise TransportError(
+            f"The token endpoint refused the request: {error}: {description}",
+            permanent=error not in TRANSIENT_ERRORS,
+            reply=f"{error}: {description}",
+            hint=token_hint(description),
+        )
+
+    def _http_error(self, exc: requests.RequestException) -> TransportError:
+        response = getattr(exc, "response", None)
+        if response is not None and response.status_code >= 500:
+            return TransportError(
+                f"The token endpoint {self._where} answered HTTP {response.status_code} "
+                "(a temporary server error).",
+                permanent=False,
+                reply=f"HTTP {response.status_code}",
+            )
+        found = network_error(exc, self._where, self.spec.timeout)
+        return found or TransportError(
+            f"The token endpoint {self._where} could not be reached ({type(exc).__name__}).",
+            permanent=False,
+        )
+
+    @property
+    def _where(self) -> str:
+        parts = urlsplit(self.spec.authority)
+        return f"{parts.hostname}:{parts.port or 443}"
+
+
+_apps: dict[str, msal.ConfidentialClientApplication] = {}
+_locks: dict[str, threading.Lock] = {}
+_seen: dict[str, str] = {}  # the encrypted state each process last loaded or stored, per key
+_registry_lock = threading.Lock()
+
+
+def _new_app(spec: TokenSpec) -> msal.ConfidentialClientApplication:
+    """Instance discovery (a call to Microsoft) only for Microsoft's own authority hosts."""
+    microsoft = urlsplit(spec.authority).hostname in msal.authority.WELL_KNOWN_AUTHORITY_HOSTS
+    return msal.ConfidentialClientApplication(
+        spec.client_id,
+        client_credential=spec.client_secret,
+        authority=spec.authority,
+        instance_discovery=None if microsoft else False,
+        http_client=HttpClient(spec.timeout, authority=spec.authority),
+        token_cache=msal.SerializableTokenCache(),
+    )
+
+
+def _lock(key: str) -> threading.Lock:
+    with _registry_lock:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _load(key: str, token_cache: msal.SerializableTokenCache) -> None:
+    blob = cache.get(key)
+    if not blob or blob == _seen.get(key):
+        return
+    try:
+        token_cache.deserialize(crypto.decrypt(blob))
+    except crypto.DecryptionError:
+        return  # written with a retired key: start afresh
+    _seen[key] = blob
+
+
+def _save(key: str, token_cache: msal.SerializableTokenCache) -> None:
+    if token_cache.has_state_changed:
+        blob = crypto.encrypt(token_cache.serialize())
+        cache.set(key, blob, timeout=CACHE_SECONDS)
+        _seen[key] = blob
+
+
+def _first_sentence(text: str) -> str:
+    """Entra descriptions end in trace and correlation ids, useless to an admin."""
+    return text.split("\r\n")[0].split(" Trace ID:")[0].strip()
+
+
+def _scrub(text: str, spec: TokenSpec) -> str:
+    for secret in (spec.client_secret, spec.password):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
