@@ -43,8 +43,13 @@ def test_it_edits_and_deletes_a_store(alice_client, contoso):
 
 
 def test_it_answers_404_for_every_page_of_another_store(alice_client, fabrikam):
-    for suffix in ("edit/", "delete/", "configurations/", "history/",
-                   "configurations/notifications/"):
+    for suffix in (
+        "edit/",
+        "delete/",
+        "configurations/",
+        "history/",
+        "configurations/notifications/",
+    ):
         url = f"/identity-stores/{fabrikam.pk}/{suffix}"
         assert alice_client.get(url).status_code == 404, url
         assert alice_client.post(url).status_code == 404, url
@@ -52,8 +57,12 @@ def test_it_answers_404_for_every_page_of_another_store(alice_client, fabrikam):
 
 
 def test_it_requires_sign_in_everywhere(client, contoso):
-    for url in ("/identity-stores/", f"/identity-stores/{contoso.pk}/edit/", "/portals/",
-                f"/identity-stores/{contoso.pk}/configurations/notifications/"):
+    for url in (
+        "/identity-stores/",
+        f"/identity-stores/{contoso.pk}/edit/",
+        "/portals/",
+        f"/identity-stores/{contoso.pk}/configurations/notifications/",
+    ):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith("/login/"), url
 
@@ -103,7 +112,10 @@ def test_it_passes_the_deployment_checklist_with_production_settings(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
