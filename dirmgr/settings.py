@@ -173,6 +173,10 @@ MAIL_LOST_AFTER_SECONDS = env.float("MAIL_LOST_AFTER_SECONDS", default=60.0)
 # A row "sending" for this long belongs to a dead worker: it goes back to the queue.
 MAIL_SENDING_STALE_SECONDS = env.float("MAIL_SENDING_STALE_SECONDS", default=600.0)
 
+# Test Server may connect only to these "network-or-host[:port]" entries (empty: anywhere but
+# link-local and metadata addresses). See notifications/destinations.py.
+TEST_SERVER_ALLOWED_DESTINATIONS = env.list("TEST_SERVER_ALLOWED_DESTINATIONS", default=[])
+
 # Outgoing TLS (SMTP, token endpoint, Graph) trusts the system CAs plus this PEM bundle if set.
 SMTP_CA_BUNDLE = env.str("SMTP_CA_BUNDLE", default="")
 # "SSL enabled" means implicit TLS on these ports and STARTTLS on every other port.

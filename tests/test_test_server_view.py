@@ -1,0 +1,83 @@
+"""The Test Server endpoint: validation first, then the rate limit, then where it may connect."""
+
+import pytest
+
+from identitystores.models import AuditEntry
+from notifications import destinations
+
+URL = "/identity-stores/{}/configurations/notifications/test-server/"
+JSON = {"HTTP_ACCEPT": "application/json"}
+FORM = {"smtp_host": "127.0.0.1", "from_email": "n@contoso.test", "port": "25",
+        "auth_type": "basic", "test_recipient": "ops@contoso.test"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def press(client, store, **changes):
+    return client.post(URL.format(store.pk), {**FORM, **changes}, **JSON)
+
+
+def test_it_reports_field_errors_without_sending(alice_client, contoso):
+    response = press(alice_client, contoso, smtp_host="smtp://x", test_recipient="nobody")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert "smtp_host" in errors and "test_recipient" in errors
+    assert not AuditEntry.objects.filter(action__startswith="test server").exists()
+
+
+def test_it_ignores_errors_outside_the_smtp_section(alice_client, contoso):
+    response = press(alice_client, contoso, smtp_host="169.254.169.254", to_recipients="bad")
+    assert "errors" in response.json() and response.json()["errors"] == {}
+
+
+@pytest.mark.parametrize("host", ["169.254.169.254", "[fe80::1]", "fd00:ec2::254"])
+def test_it_refuses_link_local_and_metadata_addresses(alice_client, contoso, host):
+    response = press(alice_client, contoso, smtp_host=host)
+    assert response.status_code == 403
+    assert "link-local or cloud metadata" in response.json()["message"]
+
+
+def test_it_refuses_a_token_endpoint_on_a_metadata_address(alice_client, contoso):
+    response = press(
+        alice_client, contoso, use_smtp_auth="on", auth_type="oauth2",
+        token_endpoint="https://169.254.169.254/oauth2/v2.0/token", client_id="app",
+        client_secret="s", scope="https://outlook.office365.com/SMTP.Send",
+    )
+    assert response.status_code == 403
+
+
+def test_it_honours_the_allowed_destinations_setting(alice_client, contoso, settings):
+    settings.TEST_SERVER_ALLOWED_DESTINATIONS = ["10.0.0.0/8:25", "smtp.contoso.test:587"]
+    response = press(alice_client, contoso, smtp_host="127.0.0.1")
+    assert response.status_code == 403
+    assert "TEST_SERVER_ALLOWED_DESTINATIONS" in response.json()["message"]
+
+
+def test_it_parses_allowed_destination_rules():
+    assert destinations.parse_rule("10.0.0.0/8:25").port == 25
+    assert destinations.parse_rule("[2001:db8::/32]:587").port == 587
+    assert destinations.parse_rule("2001:db8::/32").port is None
+    assert destinations.parse_rule("smtp.office365.com:587").host == "smtp.office365.com"
+
+
+def test_it_limits_how_often_an_admin_can_press_it(alice_client, contoso):
+    codes = [press(alice_client, contoso, smtp_host="169.254.1.1").status_code for _ in range(6)]
+    assert codes == [403] * 5 + [429]
+    assert "at most 5 a minute" in press(alice_client, contoso).json()["message"]
+
+
+def test_it_hides_the_endpoint_of_other_stores(alice_client, fabrikam):
+    assert press(alice_client, fabrikam).status_code == 404
+
+
+def test_it_requires_csrf(client, alice, contoso):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    assert strict.post(URL.format(contoso.pk), FORM, **JSON).status_code == 403
