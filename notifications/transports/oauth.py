@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import msal
+import msal.exceptions
 import requests
 from django.conf import settings
 from django.core.cache import cache
@@ -137,7 +139,7 @@ class TokenProvider:
             return app.acquire_token_by_username_password(
                 self.spec.username, self.spec.password, scopes=scopes
             )
-        except requests.RequestException as exc:
+        except (requests.RequestException, msal.exceptions.MsalServiceError) as exc:
             raise self._http_error(exc) from None
 
     def _app(self) -> msal.ConfidentialClientApplication:
@@ -146,7 +148,7 @@ class TokenProvider:
         if app is None:
             try:
                 app = _new_app(self.spec)
-            except requests.RequestException as exc:
+            except (requests.RequestException, msal.exceptions.MsalServiceError) as exc:
                 raise self._http_error(exc) from None
             except ValueError as exc:  # msal: the authority's discovery document is missing
                 raise TransportError(
@@ -170,14 +172,17 @@ class TokenProvider:
             hint=token_hint(description),
         )
 
-    def _http_error(self, exc: requests.RequestException) -> TransportError:
+    def _http_error(self, exc: Exception) -> TransportError:
+        """msal raises `MsalServiceError("HTTP Error: 500")` for 5xx it replays from its throttle
+        cache, and lets requests' errors through for fresh ones."""
         response = getattr(exc, "response", None)
-        if response is not None and response.status_code >= 500:
+        status = response.status_code if response is not None else _msal_status(exc)
+        if status:
             return TransportError(
-                f"The token endpoint {self._where} answered HTTP {response.status_code} "
-                "(a temporary server error).",
-                permanent=False,
-                reply=f"HTTP {response.status_code}",
+                f"The token endpoint {self._where} answered HTTP {status}"
+                + (" (a temporary server error)." if status >= 500 else "."),
+                permanent=status < 500,
+                reply=f"HTTP {status}",
             )
         found = network_error(exc, self._where, self.spec.timeout)
         return found or TransportError(
@@ -231,6 +236,11 @@ def _save(key: str, token_cache: msal.SerializableTokenCache) -> None:
         blob = crypto.encrypt(token_cache.serialize())
         cache.set(key, blob, timeout=CACHE_SECONDS)
         _seen[key] = blob
+
+
+def _msal_status(exc: Exception) -> int:
+    found = re.search(r"HTTP Error: (\d{3})", str(exc))
+    return int(found.group(1)) if found else 0
 
 
 def _first_sentence(text: str) -> str:

@@ -61,7 +61,8 @@ def identity_server(test_ca, ca_bundle, settings, tmp_path) -> Iterator:
     started: list[IdentityTestServer] = []
 
     def start(**options) -> IdentityTestServer:
-        server = IdentityTestServer(tls_context=test_ca.server_context(), **options).start()
+        options.setdefault("tls_context", test_ca.server_context())
+        server = IdentityTestServer(**options).start()
         started.append(server)
         return server
 

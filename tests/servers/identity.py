@@ -73,7 +73,7 @@ class IdentityTestServer:
         httpd.daemon_threads = True
         httpd.socket = self.tls_context.wrap_socket(httpd.socket, server_side=True)
         httpd.identity = self  # type: ignore[attr-defined]
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
         self._httpd = httpd
         return self
 
