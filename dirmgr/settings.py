@@ -34,10 +34,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "dirmgr",
     "identitystores",
     "notifications",
     "catcher",
+    "django_celery_beat",
+    "lifecycle",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: locks out repeated failed sign-ins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dirmgr.urls"
@@ -83,6 +88,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# AxesStandaloneBackend first: it refuses sign-in while an account/address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "identitystores:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -150,13 +166,17 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "dirmgr.health.record_heartbeat",
         "schedule": 30.0,
-        "options": {"expires": 25},
+        # django-celery-beat's DatabaseScheduler stores this as the entry's expiry.
+        "options": {"expire_seconds": 25},
     },
     "sweep-outbox": {
         "task": "notifications.sweep_outbox",
         "schedule": env.float("MAIL_SWEEP_INTERVAL_SECONDS", default=60.0),
     },
 }
+# Schedules live in the database (django-celery-beat): the entries above are synced into it at
+# start, and each store's life-cycle jobs are edited on its Schedules page.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ROUTES = {
     "notifications.deliver": {"queue": "mail"},
     "notifications.sweep_outbox": {"queue": "mail"},

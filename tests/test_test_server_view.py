@@ -7,8 +7,13 @@ from notifications import destinations
 
 URL = "/identity-stores/{}/configurations/notifications/test-server/"
 JSON = {"HTTP_ACCEPT": "application/json"}
-FORM = {"smtp_host": "127.0.0.1", "from_email": "n@contoso.test", "port": "25",
-        "auth_type": "basic", "test_recipient": "ops@contoso.test"}
+FORM = {
+    "smtp_host": "127.0.0.1",
+    "from_email": "n@contoso.test",
+    "port": "25",
+    "auth_type": "basic",
+    "test_recipient": "ops@contoso.test",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -44,9 +49,14 @@ def test_it_refuses_link_local_and_metadata_addresses(alice_client, contoso, hos
 
 def test_it_refuses_a_token_endpoint_on_a_metadata_address(alice_client, contoso):
     response = press(
-        alice_client, contoso, use_smtp_auth="on", auth_type="oauth2",
-        token_endpoint="https://169.254.169.254/oauth2/v2.0/token", client_id="app",
-        client_secret="s", scope="https://outlook.office365.com/SMTP.Send",
+        alice_client,
+        contoso,
+        use_smtp_auth="on",
+        auth_type="oauth2",
+        token_endpoint="https://169.254.169.254/oauth2/v2.0/token",
+        client_id="app",
+        client_secret="s",
+        scope="https://outlook.office365.com/SMTP.Send",
     )
     assert response.status_code == 403
 
