@@ -51,7 +51,9 @@ def test_it_sends_queued_rows_and_records_the_servers_reply(mail_settings, memor
     tasks.deliver(ids)
 
     received = mail_settings.server.wait_for(5)
-    assert sorted(m.message["Subject"] for m in received) == [f"Group changed #{i}" for i in range(5)]
+    assert sorted(m.message["Subject"] for m in received) == [
+        f"Group changed #{i}" for i in range(5)
+    ]
     for row in rows(ids):
         assert row.status == Status.SENT
         assert row.attempts == 1

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,31 +30,19 @@ class Published:
     eta: str | None
 
 
-@pytest.fixture
-def memory_broker() -> Iterator:
-    """Point the Celery app at kombu's in-memory transport; yields `drain()` → [Published]."""
+@contextmanager
+def broker(url: str, options: dict | None = None) -> Iterator:
+    """Point this process's Celery app at another broker for the duration of a test."""
     from dirmgr.celery import app
 
     saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url, app.conf.broker_transport_options = "memory://", {}
+    app.conf.broker_url, app.conf.broker_transport_options = url, options or {}
     _reset_pools(app)
-
-    def drain(queue: str = "mail") -> list[Published]:
-        found = []
-        with app.connection_for_read() as conn, conn.SimpleQueue(queue) as q:
-            while True:
-                try:
-                    message = q.get(block=False)
-                except q.Empty:
-                    return found
-                args, _kwargs, _embed = message.decode()
-                found.append(Published(message.headers["task"], args[0], message.headers["eta"]))
-                message.ack()
-
-    drain()  # nothing left over from an earlier test
-    yield drain
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    _reset_pools(app)
+    try:
+        yield app
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        _reset_pools(app)
 
 
 def _reset_pools(app) -> None:
@@ -63,6 +52,28 @@ def _reset_pools(app) -> None:
     pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def memory_broker() -> Iterator:
+    """kombu's in-memory transport; yields `drain()` → the [Published] tasks, consumed."""
+    with broker("memory://") as app:
+
+        def drain(queue: str = "mail") -> list[Published]:
+            found = []
+            with app.connection_for_read() as conn, conn.SimpleQueue(queue) as q:
+                while True:
+                    try:
+                        message = q.get(block=False)
+                    except q.Empty:
+                        return found
+                    args, _kwargs, _embed = message.decode()
+                    headers = message.headers
+                    found.append(Published(headers["task"], args[0], headers["eta"]))
+                    message.ack()
+
+        drain()  # nothing left over from an earlier test
+        yield drain
 
 
 # -- worker tests: Redis, the shared database, Celery worker processes ---------------------------
@@ -98,8 +109,19 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port),
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+            [
+                shutil.which("redis-server"),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
             stdout=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
@@ -117,7 +139,8 @@ def redis_server(tmp_path) -> Iterator[RedisServer]:
         pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
     server = RedisServer(tmp_path)
     server.start()
-    yield server
+    with broker(server.url):
+        yield server
     server.stop()
 
 
@@ -137,20 +160,38 @@ def database_url() -> str:
 class CeleryWorker:
     """`celery -A dirmgr worker -Q mail` (with embedded beat) in its own process group."""
 
-    def __init__(self, env: dict[str, str], workdir: Path):
+    def __init__(self, env: dict[str, str], workdir: Path, name: str):
         self.env = env
         self.workdir = workdir
+        self.logfile = workdir / f"{name}.log"
         self.process: subprocess.Popen | None = None
-        self.starts = 0
 
     def start(self) -> None:
-        self.starts += 1
-        log = open(self.workdir / f"worker-{self.starts}.log", "wb")  # noqa: SIM115
+        log = open(self.logfile, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dirmgr", "worker", "-Q", "mail",
-             "--concurrency", "2", "--loglevel", "INFO", "--without-mingle",
-             "--without-gossip", "-B", "--schedule", str(self.workdir / "beat-schedule")],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dirmgr",
+                "worker",
+                "-Q",
+                "mail",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "-B",
+                "--schedule",
+                str(self.workdir / "beat-schedule"),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
@@ -172,7 +213,9 @@ class CeleryWorker:
             self.process = None
 
     def log(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("worker-*.log")))
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(self.workdir.glob("worker-*.log"))
+        )
 
 
 @pytest.fixture
@@ -198,7 +241,7 @@ def celery_worker(redis_server, tmp_path, transactional_db) -> Iterator:
         }
         if settings.ENCRYPTION_KEYS:
             env["DIRMGR_ENCRYPTION_KEYS"] = ",".join(settings.ENCRYPTION_KEYS)
-        worker = CeleryWorker(env, tmp_path)
+        worker = CeleryWorker(env, tmp_path, f"worker-{len(started) + 1}")
         worker.start()
         started.append(worker)
         return worker

@@ -1,0 +1,98 @@
+"""Claiming outbox rows: only due rows, each by exactly one claimer, even under contention."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from notifications.delivery import claim
+from notifications.models import OutgoingMessage
+from notifications.outbox import enqueue, new_message
+
+Status = OutgoingMessage.Status
+
+
+def make_rows(store_settings, count):
+    messages = [
+        new_message(
+            store_settings.store,
+            store_settings,
+            subject=f"S{i}",
+            body_text="b",
+            to=["a@contoso.test"],
+        )
+        for i in range(count)
+    ]
+    return [row.pk for row in enqueue(messages)]
+
+
+def test_it_claims_queued_rows_once(contoso_mail):
+    ids = make_rows(contoso_mail, 3)
+
+    _, first = claim(ids)
+    _, second = claim(ids)
+
+    assert [row.pk for row in first] == ids
+    assert second == []
+    for row in OutgoingMessage.objects.filter(pk__in=ids):
+        assert (row.status, row.attempts) == (Status.SENDING, 1)
+        assert row.claimed_at is not None
+        assert row.last_attempt_at == row.claimed_at
+
+
+def test_it_claims_a_retrying_row_only_when_it_is_due(contoso_mail):
+    due, later = make_rows(contoso_mail, 2)
+    now = timezone.now()
+    OutgoingMessage.objects.filter(pk=due).update(
+        status=Status.RETRYING, next_attempt_at=now - timedelta(seconds=1)
+    )
+    OutgoingMessage.objects.filter(pk=later).update(
+        status=Status.RETRYING, next_attempt_at=now + timedelta(minutes=5)
+    )
+
+    _, rows = claim([due, later])
+
+    assert [row.pk for row in rows] == [due]
+
+
+@pytest.mark.parametrize("status", [Status.SENT, Status.DEAD, Status.SENDING])
+def test_it_never_claims_finished_or_busy_rows(contoso_mail, status):
+    [pk] = make_rows(contoso_mail, 1)
+    OutgoingMessage.objects.filter(pk=pk).update(status=status)
+
+    assert claim([pk])[1] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_each_row_to_exactly_one_of_many_concurrent_claimers(contoso_mail):
+    ids = make_rows(contoso_mail, 300)
+    claimers = 6
+    start = threading.Barrier(claimers)
+    results: list[list[int]] = [[] for _ in range(claimers)]
+    errors: list[BaseException] = []
+
+    def run(slot: int) -> None:
+        try:
+            start.wait()
+            for offset in range(0, len(ids), 25):  # many small claims interleave
+                chunk = ids[offset:] + ids[:offset]
+                results[slot] += [row.pk for row in claim(chunk[:50])[1]]
+        except BaseException as exc:  # reported below, not swallowed
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(claimers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    claimed = [pk for result in results for pk in result]
+    assert len(claimed) == len(set(claimed)), "a row was claimed twice"
+    assert sorted(claimed) == ids
+    assert sum(1 for result in results if result) > 1, "no contention happened"
+    assert set(OutgoingMessage.objects.values_list("attempts", flat=True)) == {1}
