@@ -76,7 +76,7 @@ class SMTPTransport:
             await self._drop()
             raise self._error(exc) from None
         result = SendResult(
-            reply=reply,
+            reply=f"250 {reply}",  # aiosmtplib returns the text; DATA succeeded only with 250
             refused={addr: f"{err.code} {err.message}" for addr, err in refused.items()},
         )
         log.info(

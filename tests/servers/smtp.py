@@ -90,6 +90,7 @@ class SMTPTestServer:
     auth_fail_reply: str = AUTH_FAILED
     sink: bool = False
     # Failure injection, changeable while the server runs.
+    mail_reply: str | None = None  # e.g. "530 5.7.57 …" answered to MAIL FROM
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     data_reply: str | None = None
     drop_on: str | None = None  # "MAIL", "RCPT" or "DATA": abort the connection there
@@ -230,6 +231,8 @@ class _Handler:
     async def handle_MAIL(self, smtp, session, envelope, address, options):
         if await self._misbehave(smtp, "MAIL"):
             return "421 4.4.2 connection dropped"
+        if self.server.mail_reply:
+            return self.server.mail_reply
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
