@@ -10,14 +10,17 @@ from itertools import islice
 
 from django.conf import settings as django_settings
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from identitystores import audit
 from identitystores.models import IdentityStore
 
 from .mime import ensure_message_id
 from .models import NotificationSettings, OutgoingMessage
 
 log = logging.getLogger(__name__)
+Status = OutgoingMessage.Status
 
 
 def new_message(
@@ -87,3 +90,39 @@ def chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
     it = iter(ids)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+def send_now(store: IdentityStore, actor, ids: Sequence[int]) -> int:
+    """The Outbox page's Send: selected rows that are waiting or failed are due again now.
+
+    A failed (dead) row gets one more attempt; if that fails it is dead again. Rows being sent
+    or already sent are left alone. Recorded in the store's history.
+    """
+    again = [Status.QUEUED, Status.RETRYING, Status.DEAD]
+    rows = list(store.outbox.filter(pk__in=ids, status__in=again).only("pk", "subject", "status"))
+    if not rows:
+        return 0
+    picked = [row.pk for row in rows]
+    with transaction.atomic():
+        store.outbox.filter(pk__in=picked, status__in=again).update(
+            status=Status.QUEUED, next_attempt_at=timezone.now()
+        )
+        changes = [(row.subject[:120], row.get_status_display(), "Queued") for row in rows]
+        audit.record(store, actor, "outbox: send now", changes)
+        transaction.on_commit(lambda: dispatch(picked))
+    return len(rows)
+
+
+def delete_messages(store: IdentityStore, actor, ids: Sequence[int]) -> int:
+    """The Outbox page's Delete; a message already being sent may still go out."""
+    rows = list(store.outbox.filter(pk__in=ids).only("pk", "subject", "status", "to"))
+    if not rows:
+        return 0
+    with transaction.atomic():
+        store.outbox.filter(pk__in=[row.pk for row in rows]).delete()
+        changes = [
+            (row.subject[:120], f"{row.get_status_display()}, to {row.to or 'Bcc recipients'}", "")
+            for row in rows
+        ]
+        audit.record(store, actor, "outbox: delete", changes)
+    return len(rows)

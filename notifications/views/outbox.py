@@ -1,0 +1,70 @@
+"""The store's Outbox page (the notification queue): what waits, what failed, Send and Delete."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from identitystores.access import get_store_for_admin
+
+from .. import outbox
+from ..models import OutgoingMessage
+
+Status = OutgoingMessage.Status
+PAGE_SIZE = 50
+FILTERS = {
+    "pending": ("Pending", [Status.QUEUED, Status.SENDING, Status.RETRYING]),
+    "failed": ("Failed", [Status.DEAD]),
+    "all": ("All", None),
+}
+LIST_FIELDS = [
+    "pk", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
+    "attempts", "status", "last_error",
+]  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    show = request.GET.get("show", "pending")
+    if show not in FILTERS:
+        show = "pending"
+    if request.method == "POST":
+        return _act(request, store, show)
+    rows = store.outbox.only(*LIST_FIELDS).order_by("-created", "-id")
+    statuses = FILTERS[show][1]
+    if statuses is not None:
+        rows = rows.filter(status__in=statuses)
+    context = {
+        "store": store,
+        "nav": "stores",
+        "store_nav": "outbox",
+        "show": show,
+        "filters": [(key, label) for key, (label, _) in FILTERS.items()],
+        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+    }
+    return render(request, "notifications/outbox.html", context)
+
+
+def _act(request: HttpRequest, store, show: str) -> HttpResponse:
+    ids = [int(value) for value in request.POST.getlist("message") if value.isdigit()]
+    action = request.POST.get("action")
+    if action == "send":
+        count = outbox.send_now(store, request.user, ids)
+        messages.success(request, f"{_messages(count)} queued to be sent now.")
+    elif action == "delete":
+        count = outbox.delete_messages(store, request.user, ids)
+        messages.success(request, f"{_messages(count)} deleted.")
+    else:
+        return HttpResponseBadRequest("Unknown action.")
+    url = reverse("notifications:outbox", args=[store.pk])
+    page = request.GET.get("page", "")
+    return redirect(f"{url}?show={show}" + (f"&page={page}" if page.isdigit() else ""))
+
+
+def _messages(count: int) -> str:
+    return "1 message" if count == 1 else f"{count} messages"
