@@ -169,6 +169,8 @@ def wait_until_answers(url: str, supervisor: Supervisor, timeout: float = 90.0) 
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return True
+        except urllib.error.HTTPError:
+            return True  # it answers; an error page is the app's to explain
         except (urllib.error.URLError, OSError):
             supervisor.stopping.wait(0.3)
     return False
@@ -200,6 +202,8 @@ def main() -> int:
         supervisor.start()
         if wait_until_answers(f"http://{HOST}:{web_port}/login/", supervisor):
             banner(web_port, catcher_port, password)
+        elif not supervisor.stopping.is_set() and not supervisor.first_exited():
+            say("The web app does not answer yet; its output above says why.")
         status = supervisor.watch()
     finally:
         say("Stopping…")
