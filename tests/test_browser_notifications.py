@@ -78,7 +78,7 @@ def test_it_reports_a_failed_test_in_plain_words(page: Page, signed_in, screensh
     dialog = page.get_by_role("dialog", name="Test Notification")
     dialog.get_by_label("Email address to receive the test notification").fill("ops@contoso.test")
     dialog.get_by_role("button", name="OK").click()
-    expect(dialog.locator(".error").first).to_be_visible(timeout=20_000)
+    expect(dialog.locator("#test-result .error").first).to_be_visible(timeout=20_000)
     expect(dialog).not_to_contain_text("Traceback")
     screenshot("08-test-server-failure")
 
@@ -134,3 +134,34 @@ def test_it_opens_and_closes_the_dialog_with_the_keyboard(page: Page, signed_in,
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(button).to_be_focused()
+
+
+def test_it_tests_oauth_against_the_token_endpoint(
+    page: Page, signed_in, smtp_server, identity_server, screenshot
+):
+    idp = identity_server(users={"mailer@contoso.test": "Mailbox-pa55word!"})
+    server = smtp_server("starttls", token_checker=idp.is_valid)
+    open_notifications(page, screenshot)
+    fill_smtp(page, server.port)
+    page.get_by_label("SSL enabled").check()
+    page.get_by_label("Use SMTP user authentication").check()
+    page.get_by_text("OAuth 2.0", exact=True).click()
+    expect(page.get_by_label("SMTP username")).to_be_hidden()
+    page.get_by_label("Token Endpoint").fill(idp.token_endpoint)
+    page.get_by_label("Client ID").fill(idp.client_id)
+    page.get_by_label("Client Secret").fill(idp.client_secret)
+    page.get_by_label("Scope").fill("https://outlook.office365.com/SMTP.Send")
+    page.get_by_label("Username", exact=True).fill("mailer@contoso.test")
+    page.get_by_label("Password", exact=True).fill("Mailbox-pa55word!")
+    screenshot("11-oauth")
+    page.get_by_role("button", name="Test Server").click()
+    dialog = page.get_by_role("dialog", name="Test Notification")
+    dialog.get_by_label("Email address to receive the test notification").fill("ops@contoso.test")
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog.locator("#test-result .success")).to_be_visible(timeout=20_000)
+    screenshot("12-oauth-success")
+    (received,) = server.wait_for(1)
+    assert received.rcpt_tos == ["ops@contoso.test"]
+    assert (received.auth_user, received.tls) == ("mailer@contoso.test", True)
+    assert len(idp.token_calls) == 1
+    expect(dialog).not_to_contain_text(idp.client_secret)
