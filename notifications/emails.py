@@ -158,15 +158,15 @@ class EventRenderer:
 
 
 def batches(recipients: Iterator[Recipient], size: int) -> Iterator[list[Recipient]]:
-    """Consecutive recipients, at most `size` per batch and one language per batch."""
-    batch: list[Recipient] = []
+    """At most `size` recipients per batch, one language per batch; at most one open batch per
+    language is held in memory."""
+    pending: dict[str, list[Recipient]] = {}
     for recipient in recipients:
-        if batch and (len(batch) >= size or recipient.language != batch[0].language):
-            yield batch
-            batch = []
+        batch = pending.setdefault(recipient.language, [])
         batch.append(recipient)
-    if batch:
-        yield batch
+        if len(batch) >= size:
+            yield pending.pop(recipient.language)
+    yield from pending.values()
 
 
 def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change") -> int:

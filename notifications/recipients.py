@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
@@ -174,14 +174,12 @@ class Resolution:
     picked: Picked
 
     def bcc(self) -> Iterator[Recipient]:
-        """Every other recipient once, ordered by language then address, read in chunks."""
+        """Every other recipient once, in no particular order, read from the database in chunks."""
         seen = {a.lower() for a in self.to + self.cc}
-        literal = []
         for recipient in self.picked.addresses:
             if recipient.address not in seen:
                 seen.add(recipient.address)
-                literal.append(recipient)
-        yield from sorted(literal, key=lambda r: (r.language, r.address))
+                yield recipient
         yield from expand(self.store_id, self.picked.objects, exclude=seen)
 
 
@@ -193,28 +191,44 @@ def resolve(event: DirectoryEvent, settings: NotificationSettings) -> Resolution
 def expand(
     store_id: int, object_ids: set[int], exclude: set[str] = frozenset()
 ) -> Iterator[Recipient]:
-    """The addressable objects among `object_ids` and all members of the groups among them,
-    nested groups included. One query, read `STREAM_CHUNK` rows at a time."""
+    """The addressable objects among `object_ids`, then all members of the groups among them,
+    nested groups included, each address once and none of `exclude`. Two queries whatever the
+    size: the picked objects (a few), and the members, read `STREAM_CHUNK` rows at a time."""
     seeds = sorted(i for i in object_ids if i is not None)
     if not seeds:
         return
-    rows = (
+    seen = set(exclude)
+    for address, name, language in (
+        _addressable(store_id).filter(id__in=seeds).values_list("address", "name", "language")
+    ):
+        if address not in seen:
+            seen.add(address)
+            yield Recipient(address, name, language or DEFAULT_LANGUAGE)
+    members = (
+        _addressable(store_id)
+        .filter(memberships__group_id__in=_nested_groups(seeds))
+        .exclude(address__in=sorted(seen))
+        .values_list("address")
+        .annotate(name=Min("name"), language=Min("language"))
+        .order_by()
+    )
+    for address, name, language in members.iterator(chunk_size=STREAM_CHUNK):
+        yield Recipient(address, name, language or DEFAULT_LANGUAGE)
+
+
+def _addressable(store_id: int):
+    """Mail-enabled users and contacts with an address; groups are reached through members."""
+    return (
         DirectoryObject.objects.filter(store_id=store_id, mail_enabled=True)
         .exclude(kind=DirectoryObject.Kind.GROUP)
         .exclude(email="")
-        .filter(Q(id__in=seeds) | Q(id__in=_nested_members(seeds)))
         .annotate(address=Lower("email"))
-        .exclude(address__in=sorted(exclude))
-        .values("address")
-        .annotate(name=Min("name"), language=Min("language"))
-        .order_by("language", "address")
     )
-    for row in rows.iterator(chunk_size=STREAM_CHUNK):
-        yield Recipient(row["address"], row["name"], row["language"] or DEFAULT_LANGUAGE)
 
 
-def _nested_members(seeds: list[int]) -> RawSQL:
-    """Ids of all direct and nested members of the groups among `seeds` (a recursive CTE)."""
+def _nested_groups(seeds: list[int]) -> RawSQL:
+    """Ids of the groups among `seeds` and of every group nested in them (a recursive CTE;
+    UNION visits each group once, so membership cycles end)."""
     objects = DirectoryObject._meta.db_table
     links = GroupMembership._meta.db_table
     placeholders = ", ".join(["%s"] * len(seeds))
@@ -225,7 +239,7 @@ def _nested_members(seeds: list[int]) -> RawSQL:
             SELECT m.member_id FROM {links} m JOIN nested n ON m.group_id = n.id
             WHERE m.member_is_group
         )
-        SELECT member_id FROM {links} WHERE group_id IN (SELECT id FROM nested)
+        SELECT id FROM nested
     """  # noqa: S608 - table names come from model metadata, values are parameters
     return RawSQL(sql, [*seeds, DirectoryObject.Kind.GROUP])
 
