@@ -1,0 +1,194 @@
+"""The Managed By Life Cycle job: temporary additional owners of groups and temporary additional
+managers of users.
+
+Phases: windows that passed entirely between two runs (skipped, recorded, notified), starts due,
+"X days before removal" reminders (once per end date), ends due. Notices follow the Managed By
+options, or the Membership ones with "Same as membership life cycle"
+(`NotificationSettings.managed_by_options`):
+- added / removed: the temporary owner or manager, and the primary owner of the group or the
+  primary manager of the user;
+- X days before removal: the temporary owner or manager only (the spec names only them);
+- a group as temporary owner reaches all its members, nested groups included.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from identitystores import changes
+from identitystores.directory import AdditionalManager, AdditionalOwner
+
+from .claims import claim, missed_reminder
+from .models import State, TemporaryManagedBy
+from .notices import Notice, send_notice
+from .runs import Phase, Run
+
+MB = TemporaryManagedBy
+OWNER = MB.Role.OWNER
+RELATED = ("store", "target", "holder")
+
+
+def plan(run: Run) -> list[Phase]:
+    today = run.today
+    items = MB.objects.filter(store=run.store)
+    phases: list[Phase] = [
+        (_ids(items.filter(state=State.SCHEDULED, end_date__lte=today)), skip_window),
+        (
+            _ids(items.filter(state=State.SCHEDULED, start_date__lte=today, end_date__gt=today)),
+            start,
+        ),
+    ]
+    days_before = _options(run)[2]
+    if days_before:
+        ending = items.filter(end_date__gt=today, end_date__lte=today + timedelta(days=days_before))
+        reminders = _ids(
+            ending.filter(state=State.ACTIVE, start_applied=True).exclude(
+                reminded_for=F("end_date")
+            )
+        ) + _ids(ending.filter(state=State.SCHEDULED, start_date__lte=today))
+        phases.append((sorted(set(reminders)), remind))
+    phases.append((_ids(items.filter(state=State.ACTIVE, end_date__lte=today)), end))
+    return phases
+
+
+@transaction.atomic
+def skip_window(run: Run, pk: int) -> None:
+    item = claim(MB, pk, Q(state=State.SCHEDULED), RELATED, state=State.SKIPPED)
+    if item is None:
+        return
+    item.note = "Skipped: the schedule did not run in the period."
+    item.save(update_fields=["note"])
+    run.skip(
+        f"{item.get_role_display()}: {item.holder.name} of {item.target.name} from "
+        f"{item.start_date} to {item.end_date} was not applied: the schedule did not run in that "
+        "period."
+    )
+    run.counts["skipped"] += 1
+    on_added, on_removed, _ = _options(run)
+    notice = Notice(
+        f"Temporary {_role(item)} not applied: {item.target.name}",
+        f"{item.holder.name} was to be {_role(item)} of {item.target.name} from {item.start_date} "
+        f"to {item.end_date}; the whole period passed before the schedule ran, so nothing changed.",
+        _details(item, run),
+    )
+    objects = _with_primary(item) if on_added or on_removed else set()
+    run.counts["messages"] += send_notice(run.store, run.settings, notice, objects)
+
+
+@transaction.atomic
+def start(run: Run, pk: int) -> None:
+    item = claim(MB, pk, Q(state=State.SCHEDULED), RELATED, state=State.ACTIVE)
+    if item is None:
+        return
+    if _holds(item):
+        run.counts["unchanged"] += 1
+        item.note = f"Already {_role(item)} at the start: stays at the end."
+        item.save(update_fields=["note"])
+        return
+    if item.role == OWNER:
+        changes.add_additional_owner(item.target, item.holder, run.actor)
+    else:
+        changes.add_additional_manager(item.target, item.holder, run.actor)
+    item.start_applied = True
+    item.save(update_fields=["start_applied"])
+    run.counts["applied"] += 1
+    if _options(run)[0]:
+        notice = Notice(
+            f"{item.holder.name} is now {_role(item)} of {item.target.name}",
+            f"The Managed By Life Cycle schedule made {item.holder.name} {_role(item)} of "
+            f"{item.target.name} until {item.end_date}.",
+            _details(item, run),
+        )
+        run.counts["messages"] += send_notice(run.store, run.settings, notice, _with_primary(item))
+
+
+@transaction.atomic
+def remind(run: Run, pk: int) -> None:
+    condition = Q(state=State.ACTIVE, start_applied=True) & ~Q(reminded_for=F("end_date"))
+    item = claim(MB, pk, condition, RELATED, reminded_for=F("end_date"))
+    if item is None or not _holds(item):
+        return
+    run.counts["reminders"] += 1
+    left = (item.end_date - run.today).days
+    notice = Notice(
+        f"You will stop being {_role(item)} of {item.target.name} on {item.end_date}",
+        f"{item.holder.name} will be removed as {_role(item)} of {item.target.name} on "
+        f"{item.end_date} (in {left} day{'s' if left != 1 else ''}).",
+        _details(item, run),
+    )
+    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.holder_id})
+
+
+@transaction.atomic
+def end(run: Run, pk: int) -> None:
+    item = claim(MB, pk, Q(state=State.ACTIVE), RELATED, state=State.DONE)
+    if item is None or not item.start_applied:
+        return
+    if not _holds(item, additional_only=True):
+        run.counts["unchanged"] += 1
+        item.note = f"No longer {_role(item)} at the end: nothing to remove."
+        item.save(update_fields=["note"])
+        return
+    if missed_reminder(run, _options(run)[2], item.end_date, item.created, item.reminded_for):
+        run.skip(
+            f"Reminder to {item.holder.name} before leaving as {_role(item)} of "
+            f"{item.target.name} on {item.end_date} was not sent: the schedule did not run in "
+            "the reminder period."
+        )
+        run.counts["skipped"] += 1
+    if item.role == OWNER:
+        changes.remove_additional_owner(item.target, item.holder, run.actor)
+    else:
+        changes.remove_additional_manager(item.target, item.holder, run.actor)
+    run.counts["applied"] += 1
+    if _options(run)[1]:
+        notice = Notice(
+            f"{item.holder.name} is no longer {_role(item)} of {item.target.name}",
+            f"The Managed By Life Cycle schedule removed {item.holder.name} as {_role(item)} of "
+            f"{item.target.name}.",
+            _details(item, run),
+        )
+        run.counts["messages"] += send_notice(run.store, run.settings, notice, _with_primary(item))
+
+
+def _options(run: Run) -> tuple[bool, bool, int | None]:
+    if run.settings is None:
+        return False, False, None
+    return run.settings.managed_by_options()
+
+
+def _holds(item: TemporaryManagedBy, *, additional_only: bool = False) -> bool:
+    """Whether the holder already is an owner/manager of the target (primary or additional)."""
+    if item.role == OWNER:
+        primary = item.target.primary_owner_id == item.holder_id
+        link = AdditionalOwner.objects.filter(group=item.target_id, owner=item.holder_id)
+    else:
+        primary = item.target.primary_manager_id == item.holder_id
+        link = AdditionalManager.objects.filter(user=item.target_id, manager=item.holder_id)
+    return link.exists() or (primary and not additional_only)
+
+
+def _with_primary(item: TemporaryManagedBy) -> set[int]:
+    """The holder (a group reaches its members) and the target's primary owner or manager."""
+    primary = item.target.primary_owner_id if item.role == OWNER else item.target.primary_manager_id
+    return {item.holder_id, primary} - {None}
+
+
+def _role(item: TemporaryManagedBy) -> str:
+    return "temporary additional owner" if item.role == OWNER else "temporary additional manager"
+
+
+def _details(item: TemporaryManagedBy, run: Run) -> list[tuple[str, str]]:
+    return [
+        ("Role", f"{item.get_role_display()} of {item.target.name}"),
+        (item.get_role_display(), item.holder.name),
+        ("Period", f"{item.start_date} to {item.end_date}"),
+        ("Applied on", run.today.isoformat()),
+    ]
+
+
+def _ids(queryset) -> list[int]:
+    return list(queryset.order_by("pk").values_list("pk", flat=True))

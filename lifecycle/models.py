@@ -1,0 +1,274 @@
+"""What the life-cycle schedules act on: temporary memberships, attestation removal marks,
+temporary additional owners and managers, the password-expiry group of a store, and a record of
+every job run.
+
+Dates are calendar dates in the store's time zone ("today" is the store's today). Every row
+carries its own progress (`state`, `reminded_for`), changed in the same transaction as the
+directory change and the outbox rows it causes: that is what makes a rerun apply nothing twice.
+The indexes start with (store, state, date) so each job reads only the rows due today.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from identitystores.directory import DirectoryObject
+
+Kind = DirectoryObject.Kind
+SecurityType = DirectoryObject.SecurityType
+ENTRA_RULE = (
+    "Password expiry Smart Groups cannot be created in a Microsoft Entra ID identity store."
+)
+TEMPORARY_SECURITY_TYPES = (SecurityType.SEMI_PRIVATE, SecurityType.PUBLIC)
+
+
+class State(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ACTIVE = "active", "In effect"
+    DONE = "done", "Ended"
+    SKIPPED = "skipped", "Skipped: the schedule did not run in the period"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Window(models.Model):
+    """A change in effect from `start_date` to `end_date` (store dates), undone at the end.
+
+    `start_applied` says whether the schedule changed the directory at the start; the end undoes
+    only what the schedule did (a user who already was a member is not removed at the end).
+    `reminded_for` is the removal date the "X days before" reminder was sent for.
+    """
+
+    store = models.ForeignKey(
+        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+"
+    )
+    start_date = models.DateField("Start")
+    end_date = models.DateField("End")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
+    start_applied = models.BooleanField(default=False)
+    reminded_for = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        errors = self.errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def errors(self) -> dict[str, str]:
+        """Field errors; subclasses add theirs."""
+        if self.start_date and self.end_date and self.end_date <= self.start_date:
+            return {"end_date": "The end must be after the start."}
+        return {}
+
+
+class TemporaryMembership(Window):
+    """A user joins a group for a period (added at the start, removed at the end) or leaves it for
+    a period (removed at the start, added back at the end). `requested_by` is the user, a peer or
+    a manager who asked on the user's behalf; notices always go to the user."""
+
+    class Action(models.TextChoices):
+        JOIN = "join", "Join for a period"
+        LEAVE = "leave", "Leave for a period"
+
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.JOIN)
+    group = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        DirectoryObject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        indexes = [
+            models.Index(fields=["store", "state", "start_date"], name="lc_tm_start"),
+            models.Index(fields=["store", "state", "end_date"], name="lc_tm_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_action_display()} {self.group} {self.start_date}…"
+
+    @property
+    def removal_date(self) -> date:
+        """The day the user leaves the group."""
+        return self.end_date if self.action == self.Action.JOIN else self.start_date
+
+    def errors(self) -> dict[str, str]:
+        errors = super().errors()
+        if self.group_id and (
+            self.group.kind != Kind.GROUP
+            or self.group.security_type not in TEMPORARY_SECURITY_TYPES
+        ):
+            errors["group"] = "Temporary membership applies to semi-private and public groups only."
+        if self.user_id and self.user.kind != Kind.USER:
+            errors["user"] = "Only users join or leave groups temporarily."
+        for name in ("group", "user", "requested_by"):
+            obj = getattr(self, name) if getattr(self, f"{name}_id") else None
+            if obj is not None and obj.store_id != self.store_id:
+                errors[name] = "This object belongs to another identity store."
+        return errors
+
+
+class AttestationRemoval(models.Model):
+    """Group attestation marked a member for removal on a date (the member inactive period)."""
+
+    store = models.ForeignKey(
+        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
+    remove_on = models.DateField("Remove on")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
+    reminded_for = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["remove_on", "id"]
+        indexes = [models.Index(fields=["store", "state", "remove_on"], name="lc_ar_due")]
+
+    def __str__(self) -> str:
+        return f"{self.member} leaves {self.group} on {self.remove_on}"
+
+    @property
+    def removal_date(self) -> date:
+        return self.remove_on
+
+
+class TemporaryManagedBy(Window):
+    """A temporary additional owner of a group (a user or a group) or a temporary additional
+    manager of a user (a user)."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Additional owner"
+        MANAGER = "manager", "Additional manager"
+
+    role = models.CharField(max_length=8, choices=Role.choices)
+    target = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
+    holder = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        verbose_name = "temporary additional owner or manager"
+        indexes = [
+            models.Index(fields=["store", "state", "start_date"], name="lc_mb_start"),
+            models.Index(fields=["store", "state", "end_date"], name="lc_mb_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.holder} · {self.get_role_display()} of {self.target} {self.start_date}…"
+
+    @property
+    def removal_date(self) -> date:
+        return self.end_date
+
+    def errors(self) -> dict[str, str]:
+        errors = super().errors()
+        target = self.target if self.target_id else None
+        holder = self.holder if self.holder_id else None
+        if self.role == self.Role.OWNER:
+            if target is not None and target.kind != Kind.GROUP:
+                errors["target"] = "An additional owner is an owner of a group."
+            if holder is not None and holder.kind not in (Kind.USER, Kind.GROUP):
+                errors["holder"] = "An owner must be a user or a group."
+        else:
+            if target is not None and target.kind != Kind.USER:
+                errors["target"] = "An additional manager is a manager of a user."
+            if holder is not None and holder.kind != Kind.USER:
+                errors["holder"] = "A manager must be a user."
+        if target is not None and holder is not None and target.pk == holder.pk:
+            errors["holder"] = "An object cannot own or manage itself."
+        for name, obj in (("target", target), ("holder", holder)):
+            if obj is not None and obj.store_id != self.store_id:
+                errors[name] = "This object belongs to another identity store."
+        return errors
+
+
+class PasswordExpiryGroup(models.Model):
+    """The store's password-expiry Smart Group: its members are the users whose password expires
+    within `days` days. Not available in Microsoft Entra ID stores (spec), enforced on save."""
+
+    store = models.OneToOneField(
+        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="password_group"
+    )
+    group = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
+    days = models.PositiveSmallIntegerField(
+        "Password expires within (days)",
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    send_warnings = models.BooleanField(
+        "Send a password expiry warning to members each time the membership is updated",
+        default=True,
+    )
+
+    def __str__(self) -> str:
+        return f"Password expiry group of {self.store}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.store.supports_password_expiry:
+            raise ValidationError(ENTRA_RULE)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.store_id and not self.store.supports_password_expiry:
+            raise ValidationError(ENTRA_RULE)
+        if self.group_id and (
+            self.group.kind != Kind.GROUP or self.group.store_id != self.store_id
+        ):
+            raise ValidationError({"group": "Choose a group of this identity store."})
+
+
+class PasswordExpiryMember(models.Model):
+    """A member the password-expiry job put in the group, and the store day of its last warning
+    (at most one warning per member and day, however often the job runs)."""
+
+    config = models.ForeignKey(PasswordExpiryGroup, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
+    warned_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["config", "user"], name="lc_one_pwd_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in password group {self.config_id}"
+
+
+class JobRun(models.Model):
+    """One run of a life-cycle job: what it applied, sent and skipped. A run still "running"
+    after its process died shows as interrupted; the next run finishes its work."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    store = models.ForeignKey(
+        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+"
+    )
+    job = models.CharField(max_length=32)
+    today = models.DateField()
+    started = models.DateTimeField()
+    finished = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    counts = models.JSONField(default=dict, blank=True)
+    skipped = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started", "-id"]
+        indexes = [models.Index(fields=["store", "job", "started"], name="lc_run_store_job")]
+
+    def __str__(self) -> str:
+        return f"{self.job} of {self.store_id} at {self.started:%Y-%m-%d %H:%M}"

@@ -1,0 +1,104 @@
+"""The password-expiry group job: recompute the store's password-expiry Smart Group, then warn
+its members.
+
+Members are the users whose password has not expired yet and expires on or before the store's
+today + N days (`PasswordExpiryGroup.days`). Users who changed their password (a later expiry) or
+whose password has expired leave the group; the membership changes go through
+`identitystores.changes` (route "lifecycle"), so they are in the history and their change
+notifications follow the Recipients section. Each run is a membership update: when the group's
+"send warnings" option is on, every member receives a warning with the store's GroupID Portal URL,
+at most once per store day (a rerun the same day sends none).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+
+from identitystores import changes
+from identitystores.changes import ChangeError
+from identitystores.directory import DirectoryObject, GroupMembership
+
+from . import days
+from .claims import is_member
+from .models import ENTRA_RULE, PasswordExpiryGroup, PasswordExpiryMember
+from .notices import send_password_warning
+from .runs import Phase, Run
+
+
+def plan(run: Run) -> list[Phase]:
+    config = PasswordExpiryGroup.objects.select_related("group").filter(store=run.store).first()
+    if config is None:
+        return []
+    if not run.store.supports_password_expiry:
+        run.skip(ENTRA_RULE)
+        return []
+    should = set(expiring_users(run, config.days))
+    current = set(
+        GroupMembership.objects.filter(group=config.group).values_list("member_id", flat=True)
+    )
+    phases: list[Phase] = [
+        (sorted(current - should), lambda r, pk: leave(r, config, pk)),
+        (sorted(should - current), lambda r, pk: join(r, config, pk)),
+    ]
+    if config.send_warnings and run.settings is not None:
+        phases.append((sorted(should), lambda r, pk: warn(r, config, pk)))
+    return phases
+
+
+def expiring_users(run: Run, within_days: int):
+    """Ids of the users whose password expires after now and on or before today + N days."""
+    horizon = days.day_start(run.store, run.today + timedelta(days=within_days + 1))
+    return DirectoryObject.objects.filter(
+        store=run.store,
+        kind=DirectoryObject.Kind.USER,
+        password_expires__gt=run.now,
+        password_expires__lt=horizon,
+    ).values_list("pk", flat=True)
+
+
+@transaction.atomic
+def join(run: Run, config: PasswordExpiryGroup, pk: int) -> None:
+    user = DirectoryObject.objects.get(pk=pk)
+    try:
+        changes.add_member(config.group, user, run.actor)
+    except ChangeError:  # another run added the user first
+        run.counts["unchanged"] += 1
+        return
+    PasswordExpiryMember.objects.get_or_create(config=config, user=user)
+    run.counts["applied"] += 1
+
+
+@transaction.atomic
+def leave(run: Run, config: PasswordExpiryGroup, pk: int) -> None:
+    member = DirectoryObject.objects.get(pk=pk)
+    try:
+        changes.remove_member(config.group, member, run.actor)
+    except ChangeError:  # another run removed it first
+        run.counts["unchanged"] += 1
+        return
+    PasswordExpiryMember.objects.filter(config=config, user=member).delete()
+    run.counts["applied"] += 1
+
+
+@transaction.atomic
+def warn(run: Run, config: PasswordExpiryGroup, pk: int) -> None:
+    """One warning per member and store day: the marker update is the claim."""
+    if not is_member(config.group_id, pk):
+        return
+    marker, _ = PasswordExpiryMember.objects.get_or_create(config=config, user_id=pk)
+    claimed = (
+        PasswordExpiryMember.objects.filter(pk=marker.pk)
+        .exclude(warned_on=run.today)
+        .update(warned_on=run.today)
+    )
+    if not claimed:
+        return
+    user = DirectoryObject.objects.get(pk=pk)
+    expires_on = days.today(run.store, user.password_expires)
+    sent = send_password_warning(
+        run.store, run.settings, user, expires_on, (expires_on - run.today).days
+    )
+    run.counts["reminders"] += 1 if sent else 0
+    run.counts["messages"] += sent
