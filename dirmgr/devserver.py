@@ -147,10 +147,8 @@ def services(web_port: int, catcher_port: int) -> list[Service]:
 
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "dirmgr"]
-    if "django_celery_beat" in settings.INSTALLED_APPS:
-        schedule = ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
-    else:
-        schedule = ["--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")]
+    # Used by Celery's default file scheduler; a database scheduler in settings ignores it.
+    schedule = ["--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")]
     return [
         Service("mail catcher", [python, "manage.py", "run_mail_catcher",
                                  "--host", HOST, "--port", str(catcher_port)]),

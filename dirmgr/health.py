@@ -80,16 +80,42 @@ def check_worker(now: float | None = None) -> Check:
     }
 
 
+def report() -> dict[str, object]:
+    checks = {"database": check_database(), "broker": check_broker(), "worker": check_worker()}
+    healthy = checks["database"]["ok"] and checks["broker"]["ok"]
+    return {"status": "ok" if healthy else "error", **checks}
+
+
 @login_not_required
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    report = {
-        "database": check_database(),
-        "broker": check_broker(),
-        "worker": check_worker(),
-    }
-    healthy = report["database"]["ok"] and report["broker"]["ok"]
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **report}, status=200 if healthy else 503
-    )
+    found = report()
+    return JsonResponse(found, status=200 if found["status"] == "ok" else 503)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dirmgr.health [--heartbeat]`` for container health checks: prints the report;
+    exits 0 when the database and broker answer (with --heartbeat: when the heartbeat is fresh,
+    which shows that beat schedules and a worker runs tasks)."""
+    import argparse
+    import json
+
+    import django
+
+    parser = argparse.ArgumentParser(prog="python -m dirmgr.health")
+    parser.add_argument("--heartbeat", action="store_true", help="require a fresh heartbeat")
+    args = parser.parse_args(argv)
+    django.setup()
+    found = report()
+    print(json.dumps(found))
+    healthy = found["worker"]["ok"] if args.heartbeat else found["status"] == "ok"
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    import os
+    import sys
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dirmgr.settings")
+    sys.exit(main())

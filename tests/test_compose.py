@@ -141,6 +141,8 @@ def test_it_runs_the_real_celery_app_on_every_queue_tasks_are_routed_to(services
     assert {"mail", default} | routed <= queues
     assert "inspect ping" in healthcheck_text(services["worker"])
     assert argv(services["beat"])[:4] == ["celery", "-A", "dirmgr", "beat"]
+    assert healthcheck_text(services["beat"]) == "CMD python -m dirmgr.health --heartbeat"
+    assert callable(importlib.import_module("dirmgr.health").main)
 
 
 def test_it_runs_real_management_commands(services):

@@ -98,3 +98,25 @@ def test_it_answers_503_when_the_broker_is_down(tmp_path):
     assert result["body"]["broker"]["ok"] is False
     assert "127.0.0.1" not in json.dumps(result["body"])
     assert time.monotonic() - started < 20
+
+
+def test_it_reports_from_the_command_line_for_container_health_checks(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+
+    def command(*args: str, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "dirmgr.health", *args],
+            cwd=ROOT,
+            env={**env, "DIRMGR_VAR_DIR": str(tmp_path), **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    healthy = command()
+    assert healthy.returncode == 0
+    assert json.loads(healthy.stdout)["status"] == "ok"
+    assert command("--heartbeat").returncode == 1  # no worker has run the heartbeat here
+    broken = command(CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["broker"]["ok"] is False
