@@ -7,9 +7,8 @@ import dataclasses
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
 
 from identitystores import audit
 from identitystores.access import get_store_for_admin
@@ -25,9 +24,10 @@ from .settings_page import settings_for
 RATE_LIMIT = 5  # attempts per admin per minute
 
 
-@require_POST
 def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
-    store = get_store_for_admin(request, store_id)
+    store = get_store_for_admin(request, store_id)  # first: another store's URL is a 404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = NotificationSettingsForm(request.POST, instance=settings_for(store), store=store)
     form.is_valid()
     errors = {name: list(errs) for name, errs in form.smtp_errors().items()}
