@@ -14,12 +14,14 @@ from django.db.models import Q
 
 __all__ = [
     "AdditionalManager",
+    "AmbiguousReference",
     "AdditionalOwner",
     "DirectoryContact",
     "DirectoryGroup",
     "DirectoryObject",
     "DirectoryUser",
     "GroupMembership",
+    "find_object",
 ]
 
 SOURCE_LOCAL = "local"
@@ -61,8 +63,9 @@ class DirectoryObject(models.Model):
 
     # Where the object comes from: "local" (Admin Center, shell, import) or a sync source, with
     # the directory's stable identifier (objectGUID / entryUUID) so renames are not re-creations.
+    # NULL (not "") for "none", so the per-store uniqueness ignores objects without one.
     source = models.CharField(max_length=32, default=SOURCE_LOCAL)
-    external_id = models.CharField(max_length=255, null=True, blank=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
 
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -144,8 +147,12 @@ class GroupMembership(models.Model):
     """One direct member of a group. `member_is_group` copies the member's kind so that nested
     groups are found through an index without touching the (large) set of user members."""
 
-    group = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="member_links")
-    member = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(
+        DirectoryObject, on_delete=models.CASCADE, related_name="member_links"
+    )
+    member = models.ForeignKey(
+        DirectoryObject, on_delete=models.CASCADE, related_name="memberships"
+    )
     member_is_group = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -171,7 +178,9 @@ class AdditionalOwner(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["group", "owner"], name="one_additional_owner_per_pair"),
+            models.UniqueConstraint(
+                fields=["group", "owner"], name="one_additional_owner_per_pair"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -195,3 +204,29 @@ class AdditionalManager(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manager_id} manages {self.user_id}"
+
+
+class AmbiguousReference(Exception):
+    """Several objects match a name; the caller should ask for the address or the id."""
+
+
+def find_object(store_id: int, reference: str, kinds: tuple[str, ...] = ()) -> DirectoryObject:
+    """The object of the store that `reference` names: "#42" (id), an email address, an external
+    id, or an exact name (all but the id compared case-insensitively).
+
+    Raises DirectoryObject.DoesNotExist or AmbiguousReference."""
+    reference = reference.strip()
+    objects = DirectoryObject.objects.filter(store_id=store_id)
+    if kinds:
+        objects = objects.filter(kind__in=kinds)
+    if reference.startswith("#") and reference[1:].isdigit():
+        return objects.get(pk=int(reference[1:]))
+    for lookup in ("email__iexact", "external_id", "name__iexact"):
+        found = list(objects.filter(**{lookup: reference})[:2]) if reference else []
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AmbiguousReference(
+                f"Several objects match “{reference}”; use the email address or #id."
+            )
+    raise DirectoryObject.DoesNotExist(f"No object matches “{reference}”.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import directory_views, views
 
 app_name = "identitystores"
 urlpatterns = [
@@ -14,6 +14,16 @@ urlpatterns = [
         name="configurations",
     ),
     path("identity-stores/<int:store_id>/history/", views.history, name="history"),
+    path(
+        "identity-stores/<int:store_id>/directory/",
+        directory_views.directory_list,
+        name="directory",
+    ),
+    path(
+        "identity-stores/<int:store_id>/directory/<int:object_id>/",
+        directory_views.directory_object,
+        name="directory_object",
+    ),
     path("portals/", views.portal_list, name="portal_list"),
     path("portals/new/", views.portal_edit, name="portal_create"),
     path("portals/<int:portal_id>/edit/", views.portal_edit, name="portal_edit"),

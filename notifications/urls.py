@@ -1,9 +1,30 @@
 from django.urls import path
 
+from . import template_views
 from .views import outbox, settings_page, test_server
 
 app_name = "notifications"
 urlpatterns = [
+    path(
+        "identity-stores/<int:store_id>/email-templates/",
+        template_views.template_list,
+        name="email_templates",
+    ),
+    path(
+        "identity-stores/<int:store_id>/email-templates/new/",
+        template_views.template_edit,
+        name="email_template_create",
+    ),
+    path(
+        "identity-stores/<int:store_id>/email-templates/<int:template_id>/",
+        template_views.template_edit,
+        name="email_template_edit",
+    ),
+    path(
+        "identity-stores/<int:store_id>/email-templates/<int:template_id>/delete/",
+        template_views.template_delete,
+        name="email_template_delete",
+    ),
     path("identity-stores/<int:store_id>/outbox/", outbox.outbox_page, name="outbox"),
     path(
         "identity-stores/<int:store_id>/configurations/notifications/",

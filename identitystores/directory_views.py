@@ -1,0 +1,191 @@
+"""Directory pages of a store: browse and search objects, edit attributes, members, owners and
+managers. Every change goes through `changes.py` (route "Admin Center"), so it notifies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from notifications.events import Route
+
+from . import changes
+from .access import get_store_for_admin
+from .changes import Actor, ChangeError
+from .directory import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
+from .directory_forms import (
+    ManagerForm,
+    MemberForm,
+    OwnerForm,
+    PrimaryManagerForm,
+    PrimaryOwnerForm,
+    SearchForm,
+    attributes_form,
+)
+
+Kind = DirectoryObject.Kind
+PAGE_SIZE = 50
+
+
+def directory_list(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    search = SearchForm(request.GET or None)
+    objects = DirectoryObject.objects.filter(store=store)
+    if search.is_valid():
+        q, kind = search.cleaned_data["q"].strip(), search.cleaned_data["kind"]
+        if q:
+            objects = objects.filter(Q(name__icontains=q) | Q(email__icontains=q))
+        if kind:
+            objects = objects.filter(kind=kind)
+    page = Paginator(objects.order_by("name", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"store": store, "search": search, "page": page, **_nav()}
+    return render(request, "identitystores/directory/list.html", context)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One form on the object page: which kinds show it and the change it makes."""
+
+    kinds: tuple[str, ...]
+    form: Callable
+    apply: Callable
+
+
+def _attributes(obj, form, actor):
+    return changes.update_attributes(obj, actor, **form.cleaned_data)
+
+
+ACTIONS: dict[str, Action] = {
+    "attributes": Action(tuple(Kind), lambda obj, data: attributes_form(obj, data), _attributes),
+    "add_member": Action(
+        (Kind.GROUP,),
+        lambda obj, data: MemberForm(data, store_id=obj.store_id, prefix="member"),
+        lambda obj, form, actor: changes.add_member(obj, form.cleaned_data["reference"], actor),
+    ),
+    "set_owner": Action(
+        (Kind.GROUP,),
+        lambda obj, data: PrimaryOwnerForm(
+            data,
+            store_id=obj.store_id,
+            prefix="powner",
+            initial={"reference": _ref(obj.primary_owner)},
+        ),
+        lambda obj, form, actor: changes.set_primary_owner(
+            obj, form.cleaned_data["reference"], actor
+        ),
+    ),
+    "add_owner": Action(
+        (Kind.GROUP,),
+        lambda obj, data: OwnerForm(data, store_id=obj.store_id, prefix="owner"),
+        lambda obj, form, actor: changes.add_additional_owner(
+            obj, form.cleaned_data["reference"], actor, dont_notify=form.cleaned_data["dont_notify"]
+        ),
+    ),
+    "set_manager": Action(
+        (Kind.USER,),
+        lambda obj, data: PrimaryManagerForm(
+            data,
+            store_id=obj.store_id,
+            prefix="pmanager",
+            initial={"reference": _ref(obj.primary_manager)},
+        ),
+        lambda obj, form, actor: changes.set_primary_manager(
+            obj, form.cleaned_data["reference"], actor
+        ),
+    ),
+    "add_manager": Action(
+        (Kind.USER,),
+        lambda obj, data: ManagerForm(data, store_id=obj.store_id, prefix="manager"),
+        lambda obj, form, actor: changes.add_additional_manager(
+            obj, form.cleaned_data["reference"], actor
+        ),
+    ),
+}
+
+REMOVALS: dict[str, Callable] = {
+    "remove_member": changes.remove_member,
+    "remove_owner": changes.remove_additional_owner,
+    "remove_manager": changes.remove_additional_manager,
+}
+
+
+@require_http_methods(["GET", "POST"])
+def directory_object(request: HttpRequest, store_id: int, object_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    obj = get_object_or_404(
+        DirectoryObject.objects.select_related("primary_owner", "primary_manager"),
+        store=store,
+        pk=object_id,
+    )
+    forms = {name: a.form(obj, None) for name, a in ACTIONS.items() if obj.kind in a.kinds}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        actor = Actor(request.user, Route.ADMIN_CENTER)
+        if action in REMOVALS:
+            return _remove(request, obj, action, actor)
+        if action not in forms:
+            return HttpResponseBadRequest("Unknown action.")
+        form = forms[action] = ACTIONS[action].form(obj, request.POST)
+        if form.is_valid() and _apply(ACTIONS[action], obj, form, actor):
+            messages.success(request, "Saved. Notifications follow the store's recipient rules.")
+            return redirect("identitystores:directory_object", store.pk, obj.pk)
+    return render(
+        request, "identitystores/directory/object.html", _object_context(request, obj, forms)
+    )
+
+
+def _apply(action: Action, obj: DirectoryObject, form, actor: Actor) -> bool:
+    try:
+        action.apply(obj, form, actor)
+    except ChangeError as exc:
+        field = exc.field if exc.field in form.fields else None
+        form.add_error(field or ("reference" if "reference" in form.fields else None), exc.message)
+        return False
+    return True
+
+
+def _remove(request: HttpRequest, obj: DirectoryObject, action: str, actor: Actor) -> HttpResponse:
+    target = get_object_or_404(
+        DirectoryObject, store_id=obj.store_id, pk=request.POST.get("target") or 0
+    )
+    try:
+        REMOVALS[action](obj, target, actor)
+    except ChangeError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Removed {target.name}.")
+    return redirect("identitystores:directory_object", obj.store_id, obj.pk)
+
+
+def _object_context(request: HttpRequest, obj: DirectoryObject, forms: dict) -> dict:
+    members = (
+        DirectoryObject.objects.filter(memberships__group=obj).order_by("name", "id")
+        if obj.is_group
+        else DirectoryObject.objects.none()
+    )
+    return {
+        "store": obj.store,
+        "obj": obj,
+        "forms": forms,
+        "members": Paginator(members, PAGE_SIZE).get_page(request.GET.get("page")),
+        "member_of": DirectoryObject.objects.filter(
+            pk__in=GroupMembership.objects.filter(member=obj).values("group_id")
+        )[:PAGE_SIZE],
+        "owners": AdditionalOwner.objects.filter(group=obj).select_related("owner"),
+        "managers": AdditionalManager.objects.filter(user=obj).select_related("manager"),
+        **_nav(),
+    }
+
+
+def _ref(obj: DirectoryObject | None) -> str:
+    return f"#{obj.pk}" if obj else ""
+
+
+def _nav() -> dict:
+    return {"nav": "stores", "store_nav": "directory_objects"}
