@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "catcher",
     "django_celery_beat",
     "lifecycle",
+    "ldapsync",
 ]
 
 MIDDLEWARE = [
@@ -89,8 +90,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # AxesStandaloneBackend first: it refuses sign-in while an account/address is locked out.
+# DirectoryBindBackend answers only sign-ins for an identity store (and then never lets the local
+# ModelBackend try the same name), by binding to that store's directory.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "ldapsync.auth.DirectoryBindBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -177,6 +181,10 @@ CELERY_BEAT_SCHEDULE = {
 # Schedules live in the database (django-celery-beat): the entries above are synced into it at
 # start, and each store's life-cycle jobs are edited on its Schedules page.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE["ldap-sync"] = {
+    "task": "ldapsync.sync_all",
+    "schedule": env.float("LDAP_SYNC_INTERVAL_SECONDS", default=300.0),
+}
 CELERY_TASK_ROUTES = {
     "notifications.deliver": {"queue": "mail"},
     "notifications.sweep_outbox": {"queue": "mail"},
@@ -219,3 +227,16 @@ LOGGING = {
 MAILBOX_ENABLED = env.bool("MAILBOX_ENABLED", default=True)
 # Recipients per notification message beyond To:/CC: (in Bcc), so no message exceeds server limits.
 NOTIFICATION_BCC_BATCH = env.int("NOTIFICATION_BCC_BATCH", default=100)
+
+# LDAP / Active Directory stores (ldapsync, docs/ldap.md). Incremental sync runs every
+# LDAP_SYNC_INTERVAL_SECONDS (beat); a reconciliation (deletes, renames) when the last is older
+# than LDAP_RECONCILE_INTERVAL_SECONDS. A pass re-reads this many seconds before its watermark.
+LDAP_RECONCILE_INTERVAL_SECONDS = env.float("LDAP_RECONCILE_INTERVAL_SECONDS", default=3600.0)
+LDAP_SYNC_OVERLAP_SECONDS = env.float("LDAP_SYNC_OVERLAP_SECONDS", default=60.0)
+# A claim on a store's sync older than this belongs to a dead process.
+LDAP_SYNC_STALE_SECONDS = env.float("LDAP_SYNC_STALE_SECONDS", default=6 * 3600.0)
+# Sync refuses to delete more than this fraction of a store's objects in one pass.
+LDAP_SYNC_MAX_DELETE_FRACTION = env.float("LDAP_SYNC_MAX_DELETE_FRACTION", default=0.5)
+# Directory users signing in for the first time get no role unless this is set: then they become
+# administrators of the store they signed in with.
+LDAP_SIGNIN_GRANT_ROLE = env.bool("LDAP_SIGNIN_GRANT_ROLE", default=False)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("identitystores.urls")),
     path("", include("notifications.urls")),
     path("", include("catcher.urls")),
+    path("", include("ldapsync.urls")),
     path("health/", health, name="health"),
 ]

@@ -8,8 +8,9 @@ all call these functions with an `Actor` that says who acted and through which r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -60,6 +61,40 @@ class ChangeError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+# --- Directory write-back ---------------------------------------------------------------------
+# A store whose objects live in an external directory (LDAP, Active Directory) registers a
+# writer. Membership, owner and manager changes made here reach the directory before our copy is
+# committed: the local row changes first (inside the transaction), then the writer sends the
+# change; a refusal raises ChangeError and the transaction rolls back, so nothing is half-applied.
+# Changes that came from the directory (route "directory-sync") are never written back.
+
+
+class DirectoryWriter(Protocol):
+    def write(self, operation: str, obj: DirectoryObject, other: DirectoryObject | None) -> None:
+        """Apply `operation` (an EventKind value) to the directory, or raise ChangeError."""
+
+
+WriterLookup = Callable[[IdentityStore], "DirectoryWriter | None"]
+_writer_lookups: list[WriterLookup] = []
+
+
+def register_directory_writer(lookup: WriterLookup) -> None:
+    """`lookup(store)` returns the store's writer, or None when the store has no directory."""
+    if lookup not in _writer_lookups:
+        _writer_lookups.append(lookup)
+
+
+def _write_back(
+    obj: DirectoryObject, actor: Actor, operation: str, other: DirectoryObject | None = None
+) -> None:
+    if actor.route == Route.DIRECTORY_SYNC:
+        return
+    for lookup in _writer_lookups:
+        writer = lookup(obj.store)
+        if writer is not None:
+            writer.write(operation, obj, other)
 
 
 # --- Objects and attributes -------------------------------------------------------------------
@@ -122,6 +157,7 @@ def add_member(
             )
     except IntegrityError as exc:
         raise ChangeError(f"{member.name} is already a member of {group.name}.", "member") from exc
+    _write_back(group, actor, EventKind.MEMBER_ADDED, member)
     return _record(
         group, actor, EventKind.MEMBER_ADDED, member=member, notify_recipients=notify_recipients
     )
@@ -132,6 +168,7 @@ def remove_member(group: DirectoryObject, member: DirectoryObject, actor: Actor)
     deleted, _ = GroupMembership.objects.filter(group=group, member=member).delete()
     if not deleted:
         raise ChangeError(f"{member.name} is not a member of {group.name}.", "member")
+    _write_back(group, actor, EventKind.MEMBER_REMOVED, member)
     return _record(group, actor, EventKind.MEMBER_REMOVED, member=member)
 
 
@@ -150,6 +187,7 @@ def set_primary_owner(
         return None
     group.primary_owner = owner
     group.save(update_fields=["primary_owner", "updated"])
+    _write_back(group, actor, EventKind.OWNER_SET, owner)
     changes = {"primary owner": [_name(old), _name(owner)]}
     return _record(group, actor, EventKind.OWNER_SET, changes)
 
@@ -165,6 +203,7 @@ def add_additional_owner(
             AdditionalOwner.objects.create(group=group, owner=owner, dont_notify=dont_notify)
     except IntegrityError as exc:
         raise ChangeError(f"{owner.name} is already an owner of {group.name}.", "owner") from exc
+    _write_back(group, actor, EventKind.OWNER_ADDED, owner)
     changes = {"additional owners": [None, owner.name]}
     return _record(group, actor, EventKind.OWNER_ADDED, changes, member=owner)
 
@@ -176,6 +215,7 @@ def remove_additional_owner(
     deleted, _ = AdditionalOwner.objects.filter(group=group, owner=owner).delete()
     if not deleted:
         raise ChangeError(f"{owner.name} is not an additional owner of {group.name}.", "owner")
+    _write_back(group, actor, EventKind.OWNER_REMOVED, owner)
     changes = {"additional owners": [owner.name, None]}
     return _record(group, actor, EventKind.OWNER_REMOVED, changes, member=owner)
 
@@ -195,6 +235,7 @@ def set_primary_manager(
         return None
     user.primary_manager = manager
     user.save(update_fields=["primary_manager", "updated"])
+    _write_back(user, actor, EventKind.MANAGER_SET, manager)
     changes = {"primary manager": [_name(old), _name(manager)]}
     return _record(user, actor, EventKind.MANAGER_SET, changes)
 
@@ -212,6 +253,7 @@ def add_additional_manager(
         raise ChangeError(
             f"{manager.name} is already a manager of {user.name}.", "manager"
         ) from exc
+    _write_back(user, actor, EventKind.MANAGER_ADDED, manager)
     changes = {"additional managers": [None, manager.name]}
     return _record(user, actor, EventKind.MANAGER_ADDED, changes, member=manager)
 
@@ -223,6 +265,7 @@ def remove_additional_manager(
     deleted, _ = AdditionalManager.objects.filter(user=user, manager=manager).delete()
     if not deleted:
         raise ChangeError(f"{manager.name} is not an additional manager of {user.name}.", "manager")
+    _write_back(user, actor, EventKind.MANAGER_REMOVED, manager)
     changes = {"additional managers": [manager.name, None]}
     return _record(user, actor, EventKind.MANAGER_REMOVED, changes, member=manager)
 

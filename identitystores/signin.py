@@ -14,11 +14,15 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest
 
 from dirmgr import crypto
+from ldapsync.signin import StoreSignInForm
 
 SESSION_KEY = "dirmgr_smtp_credentials"
 
 
 class SignInView(auth_views.LoginView):
+    # Offers "Admin Center account" or a directory-backed identity store (sign-in by LDAP bind).
+    authentication_form = StoreSignInForm
+
     def form_valid(self, form):
         response = super().form_valid(form)
         credentials = {

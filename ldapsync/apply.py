@@ -1,0 +1,213 @@
+"""Bringing our copy in line with what the directory says, one change service call per
+difference, with the "directory-sync" route.
+
+Identity is the directory's identifier (entryUUID / objectGUID), so a renamed or moved entry
+updates its object; the DN is only kept to resolve references. Because sync compares with our
+copy before changing anything, a change already applied (by an earlier pass, or by an Admin
+Center write-back that went to the directory first) is found equal and notifies nobody again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from identitystores import changes
+from identitystores.changes import Actor, ChangeError
+from identitystores.directory import (
+    AdditionalManager,
+    AdditionalOwner,
+    DirectoryObject,
+    GroupMembership,
+)
+from identitystores.models import IdentityStore
+from notifications.events import Route
+
+from .importer import SOURCE, resolve_references
+from .mapping import Record, dn_key
+from .models import DirectoryConnection, EntryLink
+
+log = logging.getLogger(__name__)
+SYNC_ACTOR = Actor(route=Route.DIRECTORY_SYNC)
+BATCH = 500
+
+
+class Applier:
+    def __init__(self, store: IdentityStore, conn: DirectoryConnection) -> None:
+        self.store = store
+        self.conn = conn
+        self.ids = dict(EntryLink.objects.filter(store=store).values_list("dn_key", "object_id"))
+        self.counts: dict[str, int] = dict.fromkeys(
+            ("created", "updated", "renamed", "references", "rejected", "unresolved"), 0
+        )
+
+    def apply(self, records: list[Record]) -> dict[str, int]:
+        objects: dict[str, DirectoryObject] = {}
+        for batch in _batches(records):
+            with transaction.atomic():
+                objects.update(self._objects(batch))
+        for batch in _batches(records):
+            with transaction.atomic():
+                self._references(batch, objects)
+        return self.counts
+
+    # --- pass 1: the objects themselves -------------------------------------------------------
+    def _objects(self, batch: list[Record]) -> dict[str, DirectoryObject]:
+        found = DirectoryObject.objects.select_related("ldap_entry").filter(
+            store=self.store, external_id__in=[r.external_id for r in batch]
+        )
+        existing = {o.external_id: o for o in found}
+        done = {}
+        for record in batch:
+            obj = existing.get(record.external_id)
+            try:
+                obj = self._create(record) if obj is None else self._update(obj, record)
+            except ChangeError as exc:
+                self.counts["rejected"] += 1
+                log.warning("sync of %s skipped %s: %s", self.store.pk, record.dn, exc.message)
+                continue
+            done[record.external_id] = obj
+        return done
+
+    def _create(self, record: Record) -> DirectoryObject:
+        values = _values(self.conn, record)
+        obj = changes.create_object(
+            self.store,
+            SYNC_ACTOR,
+            record.kind,
+            external_id=record.external_id,
+            source=SOURCE,
+            **values,
+        )
+        EntryLink.objects.create(
+            object=obj, store=self.store, dn=record.dn, dn_key=dn_key(record.dn)
+        )
+        self.ids[dn_key(record.dn)] = obj.pk
+        self.counts["created"] += 1
+        return obj
+
+    def _update(self, obj: DirectoryObject, record: Record) -> DirectoryObject:
+        values = _values(self.conn, record)
+        differs = any(getattr(obj, name) != value for name, value in values.items())
+        if differs and changes.update_attributes(obj, SYNC_ACTOR, **values):
+            self.counts["updated"] += 1
+        link = getattr(obj, "ldap_entry", None)
+        key = dn_key(record.dn)
+        if link is None:
+            EntryLink.objects.create(object=obj, store=self.store, dn=record.dn, dn_key=key)
+        elif link.dn != record.dn:
+            self.ids.pop(link.dn_key, None)
+            link.dn, link.dn_key = record.dn, key
+            link.save(update_fields=["dn", "dn_key"])
+            self.counts["renamed"] += 1
+        self.ids[key] = obj.pk
+        return obj
+
+    # --- pass 2: members, owners, managers -----------------------------------------------------
+    def _references(self, batch: list[Record], objects: dict[str, DirectoryObject]) -> None:
+        present = [(r, objects[r.external_id]) for r in batch if r.external_id in objects]
+        state = _State.load([obj.pk for _, obj in present])
+        for record, obj in present:
+            refs = resolve_references(self.ids, record, obj.pk, self.counts)
+            try:
+                if record.kind == DirectoryObject.Kind.USER:
+                    self._managers(obj, refs["managers"], state)
+                elif record.kind == DirectoryObject.Kind.GROUP:
+                    self._owners(obj, refs["owners"], refs["co_owners"], state)
+                    self._members(obj, refs["members"], state)
+            except ChangeError as exc:
+                self.counts["rejected"] += 1
+                log.warning(
+                    "sync of %s skipped a reference of %s: %s", self.store.pk, record.dn, exc
+                )
+
+    def _managers(self, user: DirectoryObject, wanted: list[int], state: _State) -> None:
+        primary = wanted[0] if wanted else None
+        if user.primary_manager_id != primary:
+            changes.set_primary_manager(user, _get(primary), SYNC_ACTOR)
+            self.counts["references"] += 1
+        if not self.conn.additional_manager_attribute:
+            return  # kept in the Admin Center only: the directory has no attribute for them
+        current = state.additional_managers.get(user.pk, set())
+        desired = set(wanted[1:])
+        for pk in current - desired:
+            changes.remove_additional_manager(user, _get(pk), SYNC_ACTOR)
+        for pk in [p for p in wanted[1:] if p not in current]:
+            changes.add_additional_manager(user, _get(pk), SYNC_ACTOR)
+        self.counts["references"] += len(current ^ desired)
+
+    def _owners(
+        self, group: DirectoryObject, owners: list[int], co_owners: list[int], state: _State
+    ) -> None:
+        primary = owners[0] if owners else None
+        if group.primary_owner_id != primary:
+            changes.set_primary_owner(group, _get(primary), SYNC_ACTOR)
+            self.counts["references"] += 1
+        if not self.conn.additional_owner_attribute:
+            return
+        current = state.additional_owners.get(group.pk, set())
+        desired = set(co_owners)
+        for pk in current - desired:
+            changes.remove_additional_owner(group, _get(pk), SYNC_ACTOR)
+        for pk in [p for p in co_owners if p not in current]:
+            changes.add_additional_owner(group, _get(pk), SYNC_ACTOR)
+        self.counts["references"] += len(current ^ desired)
+
+    def _members(self, group: DirectoryObject, wanted: list[int], state: _State) -> None:
+        current = state.members.get(group.pk, set())
+        desired = set(wanted)
+        removed, added = current - desired, [p for p in wanted if p not in current]
+        if not removed and not added:
+            return
+        others = DirectoryObject.objects.in_bulk([*removed, *added])
+        for pk in removed:
+            changes.remove_member(group, others[pk], SYNC_ACTOR)
+        for pk in added:
+            changes.add_member(group, others[pk], SYNC_ACTOR)
+        self.counts["references"] += len(removed) + len(added)
+
+
+class _State:
+    """Current edges of a batch of objects, loaded in three queries."""
+
+    def __init__(self) -> None:
+        self.members: dict[int, set[int]] = {}
+        self.additional_owners: dict[int, set[int]] = {}
+        self.additional_managers: dict[int, set[int]] = {}
+
+    @classmethod
+    def load(cls, pks: list[int]) -> _State:
+        state = cls()
+        sources = (
+            (state.members, GroupMembership, "group_id", "member_id"),
+            (state.additional_owners, AdditionalOwner, "group_id", "owner_id"),
+            (state.additional_managers, AdditionalManager, "user_id", "manager_id"),
+        )
+        for target, model, key, value in sources:
+            rows = model.objects.filter(**{f"{key}__in": pks}).values_list(key, value)
+            for owner_pk, other_pk in rows:
+                target.setdefault(owner_pk, set()).add(other_pk)
+        return state
+
+
+def _values(conn: DirectoryConnection, record: Record) -> dict:
+    """The attributes the directory is the source of; the rest (language, password expiry
+    date, security type) stay as the Admin Center set them."""
+    values = {"name": record.name[:256], "email": record.email[:254]}
+    if record.kind == DirectoryObject.Kind.USER:
+        if conn.account_control_attribute:
+            values["mail_enabled"] = record.mail_enabled
+        if conn.password_last_set_attribute:
+            values["password_last_set"] = record.password_last_set
+    return values
+
+
+def _get(pk: int | None) -> DirectoryObject | None:
+    return None if pk is None else DirectoryObject.objects.get(pk=pk)
+
+
+def _batches(records: list[Record]) -> Iterable[list[Record]]:
+    for start in range(0, len(records), BATCH):
+        yield records[start : start + BATCH]

@@ -1,0 +1,182 @@
+"""Opening verified LDAP connections and reading them page by page, with errors in the admin's
+words.
+
+Every connection is encrypted and its certificate verified against the system CAs, the
+`SMTP_CA_BUNDLE` and the store's own CA: ldaps:// directly, ldap:// always upgraded with
+StartTLS (ldap3's plain `Tls()` verifies nothing, so it is never used). Error messages name the
+URL and the LDAP result, never a password.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import ldap3
+from ldap3.core import exceptions as ldap_exc
+
+from notifications.transports import tls as tls_trust
+
+from .models import DirectoryConnection
+
+PAGED_RESULTS = "1.2.840.113556.1.4.319"
+RESULT_MESSAGES = {
+    4: "the directory's size limit was reached before the search finished (result 4, "
+    "sizeLimitExceeded): raise the limit for the bind account",
+    3: "the directory's time limit was reached (result 3, timeLimitExceeded)",
+    32: "the base DN does not exist (result 32, noSuchObject)",
+    49: "invalid credentials (result 49): check the bind DN/UPN and password",
+    50: "the bind account lacks the access rights (result 50, insufficientAccessRights)",
+    53: "the directory is unwilling to perform the operation (result 53)",
+}
+
+
+class DirectoryError(Exception):
+    """The directory could not be used; `str()` is safe to show to an admin."""
+
+    def __init__(self, message: str, *, result: int | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def result_message(result: dict) -> str:
+    code = result.get("result")
+    known = RESULT_MESSAGES.get(code)
+    if known:
+        return known
+    text = result.get("message") or ""
+    return f"{result.get('description', 'error')} (result {code}){': ' + text if text else ''}"
+
+
+def make_tls(conn: DirectoryConnection) -> ldap3.Tls:
+    ca_file = tls_trust.ca_file()
+    return ldap3.Tls(
+        validate=ssl.CERT_REQUIRED,
+        ca_certs_file=ca_file if isinstance(ca_file, str) else None,
+        ca_certs_data=conn.ca_certificate.strip() or None,
+    )
+
+
+def _server(conn: DirectoryConnection, url: str) -> ldap3.Server:
+    parts = urlsplit(url)
+    if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
+        raise DirectoryError(f"{url}: not an ldap:// or ldaps:// URL")
+    return ldap3.Server(
+        parts.hostname,
+        port=parts.port or (636 if parts.scheme == "ldaps" else 389),
+        use_ssl=parts.scheme == "ldaps",
+        tls=make_tls(conn),
+        get_info=ldap3.NONE,
+        connect_timeout=conn.timeout,
+    )
+
+
+def _describe_socket_error(url: str, exc: Exception) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "certificate" in lowered or "ssl" in lowered or isinstance(exc, ldap_exc.LDAPStartTLSError):
+        return f"{url}: TLS failed, the server's certificate was not accepted ({_short(text)})"
+    if "name or service not known" in lowered or "nodename nor servname" in lowered:
+        return f"{url}: the host name cannot be resolved (DNS)"
+    if "temporary failure in name resolution" in lowered or "gaierror" in lowered:
+        return f"{url}: the host name cannot be resolved (DNS)"
+    if "refused" in lowered:
+        return f"{url}: connection refused (is the directory running on that port?)"
+    if "timed out" in lowered or "timeout" in lowered:
+        return f"{url}: no answer within the timeout"
+    return f"{url}: cannot connect ({_short(text)})"
+
+
+def _short(text: str) -> str:
+    return text.replace("\n", " ")[:200]
+
+
+def bind(conn: DirectoryConnection, user: str, password: str) -> ldap3.Connection:
+    """A bound connection as `user`, from the first URL that answers. A refused bind (49) stops
+    at once: another replica of the same directory would refuse it too."""
+    if not password:
+        # An empty password is an unauthenticated bind, which "succeeds" without proving anything.
+        raise DirectoryError("A password is required.", result=49)
+    errors = []
+    for url in conn.url_list:
+        try:
+            return bind_url(conn, url, user, password)
+        except DirectoryError as exc:
+            if exc.result is not None:
+                raise
+            errors.append(str(exc))
+    raise DirectoryError("; ".join(errors) or "No LDAP URL is configured.")
+
+
+def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> ldap3.Connection:
+    server = _server(conn, url)
+    connection = ldap3.Connection(
+        server, user=user, password=password, receive_timeout=conn.timeout, read_only=False
+    )
+    try:
+        connection.open()
+        if not server.ssl:
+            connection.start_tls()
+    except (ldap_exc.LDAPException, OSError) as exc:
+        connection.unbind()
+        raise DirectoryError(_describe_socket_error(url, exc)) from None
+    try:
+        ok = connection.bind()
+    except (ldap_exc.LDAPException, OSError) as exc:
+        connection.unbind()
+        raise DirectoryError(_describe_socket_error(url, exc)) from None
+    if not ok:
+        result = dict(connection.result)
+        connection.unbind()
+        raise DirectoryError(f"{url}: {result_message(result)}", result=result.get("result"))
+    return connection
+
+
+def service_bind(conn: DirectoryConnection) -> ldap3.Connection:
+    return bind(conn, conn.bind_dn, conn.bind_password)
+
+
+@contextmanager
+def session(conn: DirectoryConnection) -> Iterator[ldap3.Connection]:
+    connection = service_bind(conn)
+    try:
+        yield connection
+    finally:
+        connection.unbind()
+
+
+def paged_search(
+    connection: ldap3.Connection,
+    base: str,
+    search_filter: str,
+    attributes: list[str],
+    page_size: int,
+    scope=ldap3.SUBTREE,
+) -> Iterator[list[dict]]:
+    """Yield each page's entries. Any result but success raises `DirectoryError` — a size or time
+    limit ends a paged search with a result code, not an exception, and a short read must never
+    look like a complete one."""
+    cookie = None
+    while True:
+        try:
+            connection.search(
+                base,
+                search_filter,
+                search_scope=scope,
+                attributes=attributes or [ldap3.NO_ATTRIBUTES],
+                paged_size=page_size,
+                paged_cookie=cookie,
+            )
+        except (ldap_exc.LDAPException, OSError) as exc:
+            raise DirectoryError(
+                f"The directory connection failed during a search: {exc}"
+            ) from None
+        result = connection.result
+        if result.get("result") != 0:
+            raise DirectoryError(result_message(result), result=result.get("result"))
+        yield [e for e in connection.response if e.get("type") == "searchResEntry"]
+        cookie = result.get("controls", {}).get(PAGED_RESULTS, {}).get("value", {}).get("cookie")
+        if not cookie:
+            return

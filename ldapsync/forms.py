@@ -1,0 +1,128 @@
+"""The Directory connection form. The bind password is never rendered back; a blank box keeps
+the stored one only while its destination (URLs and bind DN) is unchanged, so an edited URL never
+receives the old password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django import forms
+
+from identitystores.audit import SECRET_CHANGED
+
+from .mapping import PRESETS
+from .models import DirectoryConnection, Flavor
+
+PASSWORD_BINDING = ("urls", "bind_dn")
+
+
+def initial_for(store) -> dict:
+    flavor = Flavor.ACTIVE_DIRECTORY if store.type == "ad" else Flavor.OPENLDAP
+    return {"flavor": flavor, **PRESETS[flavor]}
+
+
+class ConnectionForm(forms.ModelForm):
+    bind_password = forms.CharField(
+        label="Bind password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = DirectoryConnection
+        fields = [
+            f.name
+            for f in DirectoryConnection._meta.fields
+            if f.editable and f.name not in ("id", "store")
+        ]
+        widgets = {"ca_certificate": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.original = {name: getattr(self.instance, name) for name in self.audited()}
+        self.original["bind_password"] = self.instance.bind_password
+        stored = bool(self.instance.bind_password)
+        self.fields["bind_password"].help_text = (
+            "A password is stored. Leave blank to keep it." if stored else "Not set."
+        )
+
+    @staticmethod
+    def audited() -> list[str]:
+        """Every setting on the page except the password (recorded only as "changed")."""
+        return [
+            f.name
+            for f in DirectoryConnection._meta.fields
+            if f.editable and f.name not in ("id", "store")
+        ]
+
+    def clean_urls(self) -> str:
+        urls = self.cleaned_data["urls"].split()
+        if not urls:
+            raise forms.ValidationError("Enter at least one LDAP URL.")
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
+                raise forms.ValidationError(
+                    f"{url} is not an LDAP URL: use ldap://host[:port] (StartTLS is always used) "
+                    "or ldaps://host[:port]."
+                )
+            try:
+                parts.port  # noqa: B018 - raises on a non-numeric port
+            except ValueError as exc:
+                raise forms.ValidationError(f"{url} has an invalid port.") from exc
+        return " ".join(urls)
+
+    def clean_ca_certificate(self) -> str:
+        pem = self.cleaned_data["ca_certificate"].strip()
+        if pem and "-----BEGIN CERTIFICATE-----" not in pem:
+            raise forms.ValidationError("Paste the CA certificate in PEM form (BEGIN CERTIFICATE).")
+        return pem
+
+    def clean_login_filter(self) -> str:
+        value = self.cleaned_data["login_filter"]
+        if "{login}" not in value:
+            raise forms.ValidationError("The login filter must contain {login}.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        typed = data.get("bind_password") or ""
+        moved = any(name in data and data[name] != self.original[name] for name in PASSWORD_BINDING)
+        if typed:
+            self.resolved_password = typed
+        elif self.original["bind_password"] and not moved:
+            self.resolved_password = self.original["bind_password"]
+        else:
+            self.resolved_password = ""
+            message = (
+                "The URLs or bind DN changed, so the stored password is not carried over. "
+                "Enter the bind password again."
+                if self.original["bind_password"]
+                else "Enter the bind password."
+            )
+            self.add_error("bind_password", message)
+        return data
+
+    def connection(self) -> DirectoryConnection:
+        """The settings as typed (unsaved), for the Test connection button."""
+        conn = self.instance
+        conn.bind_password = self.resolved_password
+        return conn
+
+    def save(self, commit: bool = True) -> DirectoryConnection:
+        conn = super().save(commit=False)
+        conn.bind_password = self.resolved_password
+        if commit:
+            conn.save()
+        return conn
+
+    def audit_changes(self) -> list[tuple[str, str, str]]:
+        changes = [
+            (name, str(self.original[name]), str(getattr(self.instance, name)))
+            for name in self.audited()
+            if self.original[name] != getattr(self.instance, name)
+        ]
+        if self.original["bind_password"] != self.instance.bind_password:
+            changes.append(("bind_password", SECRET_CHANGED, SECRET_CHANGED))
+        return changes

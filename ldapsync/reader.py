@@ -1,0 +1,130 @@
+"""Reading the directory: every entry of each kind (full), the entries changed since a watermark
+(incremental), or only the identifiers (reconciliation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import ldap3
+
+from .connection import DirectoryError, paged_search
+from .mapping import Record, attributes_for, to_record
+from .models import DirectoryConnection
+
+KINDS = ("user", "contact", "group")
+Progress = Callable[[int], None]
+
+
+def kind_filter(conn: DirectoryConnection, kind: str) -> str:
+    return {"user": conn.user_filter, "contact": conn.contact_filter, "group": conn.group_filter}[
+        kind
+    ]
+
+
+@dataclass
+class Listing:
+    """Identifiers and DNs of everything the directory holds now (for reconciliation)."""
+
+    dns: dict[str, str] = field(default_factory=dict)  # external_id -> DN
+    kinds: dict[str, str] = field(default_factory=dict)  # external_id -> kind
+
+
+def read_records(
+    connection: ldap3.Connection,
+    conn: DirectoryConnection,
+    extra_filter: str = "",
+    progress: Progress | None = None,
+) -> list[Record]:
+    """Users and contacts first, then groups, so references resolve in one pass."""
+    records: list[Record] = []
+    seen: set[str] = set()
+    for kind in KINDS:
+        base_filter = kind_filter(conn, kind)
+        if not base_filter:
+            continue
+        search = f"(&{base_filter}{extra_filter})" if extra_filter else base_filter
+        attributes = attributes_for(conn, kind)
+        for page in paged_search(connection, conn.base_dn, search, attributes, conn.page_size):
+            for entry in page:
+                record = to_record(conn, kind, entry)
+                # An entry matching two kinds' filters counts once, as the first kind.
+                if record is not None and record.external_id not in seen:
+                    seen.add(record.external_id)
+                    records.append(record)
+            if progress:
+                progress(len(page))
+    return records
+
+
+def read_listing(
+    connection: ldap3.Connection, conn: DirectoryConnection, progress: Progress | None = None
+) -> Listing:
+    listing = Listing()
+    for kind in KINDS:
+        base_filter = kind_filter(conn, kind)
+        if not base_filter:
+            continue
+        pages = paged_search(
+            connection, conn.base_dn, base_filter, [conn.id_attribute], conn.page_size
+        )
+        for page in pages:
+            for entry in page:
+                record = to_record(conn, kind, entry)
+                if record is not None and record.external_id not in listing.kinds:
+                    listing.dns[record.external_id] = record.dn
+                    listing.kinds[record.external_id] = kind
+            if progress:
+                progress(len(page))
+    return listing
+
+
+def check_base(connection: ldap3.Connection, conn: DirectoryConnection) -> None:
+    """The base DN must exist: a typo would otherwise read as "the directory is empty"."""
+    pages = paged_search(connection, conn.base_dn, "(objectClass=*)", [], 1, scope=ldap3.BASE)
+    if not any(pages):
+        raise DirectoryError("The base DN does not exist (result 32, noSuchObject).", result=32)
+
+
+def highest_usn(connection: ldap3.Connection) -> str:
+    """Active Directory's highestCommittedUSN from the rootDSE ('' elsewhere)."""
+    try:
+        pages = list(
+            paged_search(connection, "", "(objectClass=*)", ["highestCommittedUSN"], 1, ldap3.BASE)
+        )
+    except DirectoryError:
+        return ""
+    for page in pages:
+        for entry in page:
+            values = (entry.get("attributes") or {}).get("highestCommittedUSN") or []
+            if values:
+                return str(values[0] if isinstance(values, list) else values)
+    return ""
+
+
+def next_watermark(seen: str, started_usn: str, elapsed: float, margin: float) -> str:
+    """Where the next incremental pass starts. USNs: the value before this pass began (changes
+    made during the pass are re-read). Timestamps (modifyTimestamp, entryCSN): the highest seen,
+    wound back by the pass duration plus a margin for the same reason; re-reading is harmless."""
+    if started_usn:
+        return started_usn
+    if not seen or seen.isdigit():
+        return seen
+    try:
+        stamp = dt.datetime.strptime(seen[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        return seen
+    stamp -= dt.timedelta(seconds=elapsed + margin)
+    text = stamp.strftime("%Y%m%d%H%M%S")
+    return f"{text}.000000Z#000000#000#000000" if "#" in seen else f"{text}Z"
+
+
+def highest(values: list[str]) -> str:
+    """The greatest change value: numeric for USNs, text order for timestamps and CSNs."""
+    values = [v for v in values if v]
+    if not values:
+        return ""
+    if all(v.isdigit() for v in values):
+        return str(max(int(v) for v in values))
+    return max(values)

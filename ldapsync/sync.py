@@ -1,0 +1,160 @@
+"""One sync of one store: full (every entry) or incremental (entries changed since the watermark,
+plus a reconciliation when one is due), with the status line kept up to date.
+
+Nothing is lost when the directory fails mid-way: the watermark only moves after a pass read
+everything it asked for, and applying a change twice is a no-op, so the next run redoes the work.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from identitystores.directory import DirectoryObject
+from identitystores.models import IdentityStore
+
+from . import reader
+from .apply import Applier
+from .connection import DirectoryError, session
+from .importer import SOURCE, bulk_import
+from .models import DirectoryConnection, Flavor, SyncStatus
+from .reconcile import check_deletions, reconcile
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+class SyncBusy(DirectoryError):
+    """Another sync of the same store is running."""
+
+
+@dataclass
+class SyncResult:
+    kind: str
+    counts: dict[str, int] = field(default_factory=dict)
+    duration: float = 0.0
+
+
+def sync_store(
+    store: IdentityStore,
+    *,
+    full: bool = False,
+    reconcile_now: bool | None = None,
+    allow_mass_delete: bool = False,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Sync `store`. Raises `DirectoryError` (after recording it on the status line)."""
+    conn = DirectoryConnection.objects.get(store=store)
+    status, _ = SyncStatus.objects.get_or_create(store=store)
+    _acquire(status)
+    started = time.monotonic()
+    try:
+        with session(conn) as ldap:
+            reader.check_base(ldap, conn)
+            first = not DirectoryObject.objects.filter(store=store, source=SOURCE).exists()
+            if full or first or not status.watermark:
+                result = _full(store, conn, status, ldap, allow_mass_delete, progress)
+            else:
+                due = _reconcile_due(status) if reconcile_now is None else reconcile_now
+                result = _incremental(store, conn, status, ldap, due, allow_mass_delete, progress)
+    except DirectoryError as exc:
+        _record_failure(status, str(exc))
+        raise
+    finally:
+        SyncStatus.objects.filter(pk=status.pk).update(running_since=None)
+    result.duration = time.monotonic() - started
+    _record_success(status, result)
+    log.info("ldap sync store=%s kind=%s counts=%s", store.pk, result.kind, result.counts)
+    return result
+
+
+def _full(store, conn, status, ldap, allow_mass_delete, progress) -> SyncResult:
+    started = time.monotonic()
+    started_usn = _start_usn(conn, ldap)
+    records = reader.read_records(ldap, conn, progress=progress)
+    if DirectoryObject.objects.filter(store=store, source=SOURCE).exists():
+        present = {r.external_id: r.dn for r in records}
+        check_deletions(store, set(present), allow_mass_delete=allow_mass_delete)
+        counts = Applier(store, conn).apply(records)
+        counts |= reconcile(store, present, allow_mass_delete=allow_mass_delete)
+        kind = "full"
+    else:
+        counts = bulk_import(store, records)
+        kind = "import"
+    counts["read"] = len(records)
+    status.watermark = _watermark(status.watermark, records, started_usn, started)
+    status.last_full = status.last_reconcile = timezone.now()
+    return SyncResult(kind, counts)
+
+
+def _incremental(store, conn, status, ldap, due, allow_mass_delete, progress) -> SyncResult:
+    started = time.monotonic()
+    started_usn = _start_usn(conn, ldap)
+    changed = f"({conn.change_attribute}>={status.watermark})"
+    records = reader.read_records(ldap, conn, extra_filter=changed, progress=progress)
+    # Everything is read (and the deletions checked) before anything is applied.
+    listing = reader.read_listing(ldap, conn, progress=progress) if due else None
+    if listing is not None:
+        check_deletions(store, set(listing.dns), allow_mass_delete=allow_mass_delete)
+    counts = Applier(store, conn).apply(records)
+    counts["read"] = len(records)
+    if listing is not None:
+        counts |= reconcile(store, listing.dns, allow_mass_delete=allow_mass_delete)
+        status.last_reconcile = timezone.now()
+    status.watermark = _watermark(status.watermark, records, started_usn, started)
+    status.last_incremental = timezone.now()
+    return SyncResult("incremental", counts)
+
+
+def _start_usn(conn: DirectoryConnection, ldap) -> str:
+    return reader.highest_usn(ldap) if conn.flavor == Flavor.ACTIVE_DIRECTORY else ""
+
+
+def _watermark(old: str, records, started_usn: str, started: float) -> str:
+    seen = reader.highest([r.change for r in records])
+    if not seen and not started_usn:
+        return old
+    elapsed = time.monotonic() - started
+    new = reader.next_watermark(seen, started_usn, elapsed, settings.LDAP_SYNC_OVERLAP_SECONDS)
+    return reader.highest([old, new])
+
+
+def _reconcile_due(status: SyncStatus) -> bool:
+    if status.last_reconcile is None:
+        return True
+    interval = timedelta(seconds=settings.LDAP_RECONCILE_INTERVAL_SECONDS)
+    return timezone.now() - status.last_reconcile >= interval
+
+
+def _acquire(status: SyncStatus) -> None:
+    """One sync per store at a time; a claim older than the stale limit belongs to a dead run."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.LDAP_SYNC_STALE_SECONDS)
+    claimed = (
+        SyncStatus.objects.filter(pk=status.pk)
+        .filter(Q(running_since__isnull=True) | Q(running_since__lt=stale))
+        .update(running_since=now)
+    )
+    if not claimed:
+        raise SyncBusy("A sync of this identity store is already running.")
+
+
+def _record_failure(status: SyncStatus, message: str) -> None:
+    SyncStatus.objects.filter(pk=status.pk).update(last_error=message, last_error_at=timezone.now())
+
+
+def _record_success(status: SyncStatus, result: SyncResult) -> None:
+    status.last_kind = result.kind
+    status.last_counts = result.counts
+    status.last_duration = round(result.duration, 3)
+    status.last_error = ""
+    status.last_error_at = None
+    status.running_since = None
+    status.save()

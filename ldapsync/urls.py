@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ldapsync"
+urlpatterns = [
+    path(
+        "identity-stores/<int:store_id>/directory-connection/",
+        views.directory_connection,
+        name="connection",
+    ),
+]
