@@ -2,8 +2,8 @@
 
 Migrates, loads the demo data, then runs the web app, a Celery worker, Celery beat and the local
 mail catcher, each in its own process group. Ctrl-C (SIGINT) or SIGTERM stops them all, group by
-group, so no worker child or autoreloader child outlives the command. If one of them dies, the
-others are stopped too: a half-running demo is more confusing than none.
+group, so no Celery pool process outlives the command. If one of them dies, the others are
+stopped too: a half-running demo is more confusing than none. After changing code, run it again.
 
 Ports: DIRMGR_PORT (web, default 8000) and DIRMGR_CATCHER_PORT (SMTP catcher, default 2525).
 The database and broker are whatever settings say: SQLite and a folder broker unless
@@ -38,7 +38,7 @@ class Service:
 
     def start(self) -> None:
         # A session of its own: Ctrl-C in the terminal reaches only the supervisor, which then
-        # stops each group in order; killpg also reaches grandchildren (pool workers, reloader).
+        # stops each group in order; killpg also reaches grandchildren (Celery's pool processes).
         self.process = subprocess.Popen(self.argv, cwd=BASE_DIR, start_new_session=True)
 
     def signal_group(self, signum: int) -> None:
@@ -78,7 +78,7 @@ class Supervisor:
 
     def stop(self) -> None:
         """Leaders first (a Celery worker then stops its own pool), then whatever is left in
-        each group (runserver's autoreloaded child), and SIGKILL for anything still there."""
+        each group, and SIGKILL for anything still there."""
         started = [s for s in self.services if s.process is not None]
         for service in reversed(started):
             service.process.terminate()
@@ -155,7 +155,8 @@ def services(web_port: int, catcher_port: int) -> list[Service]:
         Service("worker", [*celery, "worker", "-Q", "mail,celery", "--concurrency", "2",
                            "--loglevel", "INFO"]),
         Service("beat", [*celery, "beat", *schedule, "--loglevel", "INFO"]),
-        Service("web", [python, "manage.py", "runserver", f"{HOST}:{web_port}"]),
+        # No autoreload: a web process reloading alone would run newer code than the worker.
+        Service("web", [python, "manage.py", "runserver", "--noreload", f"{HOST}:{web_port}"]),
     ]  # fmt: skip
 
 
