@@ -215,3 +215,27 @@ def test_it_runs_everything_sends_a_test_email_and_stops_cleanly(tmp_path):
     assert code == 0, run.output[-5000:]
     assert leftovers == []
     assert "[dirmgr] Stopped." in run.output
+
+
+def test_it_stops_everything_when_one_service_dies(tmp_path):
+    run = Run(tmp_path)
+    try:
+        run.wait_for(lambda: "Sign in as    admin / " in run.output, "the start banner", 300)
+        pids, sessions = started_by(run.process.pid)
+        catcher = next(p for p in pids if f"--port\0{run.catcher_port}" in cmdline(p))
+        os.kill(catcher, signal.SIGKILL)
+        code = run.process.wait(timeout=60)
+    finally:
+        if run.process.poll() is None:
+            run.process.send_signal(signal.SIGINT)
+            run.process.wait(timeout=60)
+    assert code == 1
+    assert "mail catcher exited with code -9; stopping the rest." in run.output
+    assert still_running(pids, sessions) == []
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_text()
+    except OSError:
+        return ""
