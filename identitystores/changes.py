@@ -48,6 +48,8 @@ class Actor:
     user: Any = None
     route: str = Route.ADMIN_CENTER
     credentials: str = ""
+    # False records events without writing mail (bulk imports); every route notifies by default.
+    notify: bool = True
 
     @property
     def name(self) -> str:
@@ -101,11 +103,8 @@ def _write_back(
 
 
 @transaction.atomic
-def create_object(
-    store: IdentityStore, actor: Actor, kind: str, *, notify_recipients: bool = True, **values
-) -> DirectoryObject:
-    """Create a user, contact or group. `notify_recipients=False` records the event without mail
-    (bulk imports)."""
+def create_object(store: IdentityStore, actor: Actor, kind: str, **values) -> DirectoryObject:
+    """Create a user, contact or group."""
     allowed = set(EDITABLE[kind]) | set(SYNC_FIELDS)
     unknown = set(values) - allowed
     if unknown:
@@ -114,7 +113,7 @@ def create_object(
     _validate(obj)
     obj.save()
     changes = {f: [None, _display(v)] for f, v in values.items() if f not in SYNC_FIELDS}
-    _record(obj, actor, EventKind.CREATED, changes, notify_recipients=notify_recipients)
+    _record(obj, actor, EventKind.CREATED, changes)
     return obj
 
 
@@ -143,9 +142,7 @@ def update_attributes(obj: DirectoryObject, actor: Actor, **values) -> Directory
 
 
 @transaction.atomic
-def add_member(
-    group: DirectoryObject, member: DirectoryObject, actor: Actor, *, notify_recipients: bool = True
-) -> DirectoryEvent:
+def add_member(group: DirectoryObject, member: DirectoryObject, actor: Actor) -> DirectoryEvent:
     _require_kind(group, Kind.GROUP, "group")
     _same_store(group, member, "member")
     if member.pk == group.pk:
@@ -158,9 +155,7 @@ def add_member(
     except IntegrityError as exc:
         raise ChangeError(f"{member.name} is already a member of {group.name}.", "member") from exc
     _write_back(group, actor, EventKind.MEMBER_ADDED, member)
-    return _record(
-        group, actor, EventKind.MEMBER_ADDED, member=member, notify_recipients=notify_recipients
-    )
+    return _record(group, actor, EventKind.MEMBER_ADDED, member=member)
 
 
 @transaction.atomic
@@ -280,7 +275,6 @@ def _record(
     changes: dict | None = None,
     *,
     member: DirectoryObject | None = None,
-    notify_recipients: bool = True,
 ) -> DirectoryEvent:
     """Write the event and the history entry, then the outbox rows (same transaction)."""
     event = DirectoryEvent.objects.create(
@@ -314,7 +308,7 @@ def _record(
         f"directory.{kind}",
         history or [(obj.name[:120], "", "")],
     )
-    if notify_recipients:
+    if actor.notify:
         notify(event, credentials=actor.credentials)
     return event
 
