@@ -174,9 +174,7 @@ def test_it_reports_a_stopped_server_and_loses_nothing(synced, slapd):
     assert status.watermark == watermark
     assert DirectoryObject.objects.filter(store=synced).count() == before
     slapd.start()
-    slapd.modify(
-        f"dn: {person_dn('dave')}\nchangetype: modify\nreplace: mail\nmail: d@x.test\n"
-    )
+    slapd.modify(f"dn: {person_dn('dave')}\nchangetype: modify\nreplace: mail\nmail: d@x.test\n")
     sync_store(synced)
     assert obj(synced, "Dave Director").email == "d@x.test"
     assert SyncStatus.objects.get(store=synced).last_error == ""
