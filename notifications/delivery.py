@@ -14,7 +14,7 @@ import logging
 import random
 from collections import defaultdict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -45,7 +45,6 @@ class Outcome:
     row: OutgoingMessage
     result: SendResult | None = None
     error: TransportError | None = None
-    at: datetime = field(default_factory=timezone.now)
 
 
 @dataclass(frozen=True)
@@ -226,39 +225,48 @@ async def _close(transport: Transport) -> None:
 
 
 def record(outcomes: list[Outcome], claimed_at: datetime) -> Retry | None:
-    """Write every outcome in a few bulk UPDATEs; audit the rows that are dead."""
+    """Write every outcome, one UPDATE per distinct result; audit the rows that are dead.
+
+    Rows of a batch mostly end alike (all sent with the same reply, or all failed the same way),
+    so this is a handful of statements per batch. Hence one `sent_at` per batch (the moment the
+    outcomes are recorded) and one jittered retry time per attempt count.
+    """
     now = timezone.now()
-    final: list[OutgoingMessage] = []
-    retrying: list[OutgoingMessage] = []
+    retry_at: dict[int, datetime] = {}
+    groups: dict[tuple, list[OutgoingMessage]] = defaultdict(list)
     for outcome in outcomes:
         row = outcome.row
         if outcome.error is None:
-            _mark_sent(row, outcome)
-            final.append(row)
+            _mark_sent(row, outcome.result, now)
         elif outcome.error.permanent or row.attempts >= settings.MAIL_MAX_ATTEMPTS:
             mark_dead(row, describe(outcome.error, exhausted=not outcome.error.permanent))
-            final.append(row)
         else:
             row.status = Status.RETRYING
-            row.next_attempt_at = now + retry_delay(row.attempts)
+            row.next_attempt_at = retry_at.setdefault(row.attempts, now + retry_delay(row.attempts))
             row.last_error = describe(outcome.error)
-            retrying.append(row)
+        groups[_written(row)].append(row)
     # Only rows still claimed by this run: a sweeper that took back a slow batch wins.
     ours = OutgoingMessage.objects.filter(status=Status.SENDING, claimed_at=claimed_at)
     with transaction.atomic():
-        ours.bulk_update(final, FINAL_FIELDS)
-        ours.bulk_update(retrying, RETRY_FIELDS)
-        audit_dead([row for row in final if row.status == Status.DEAD])
+        for values, rows in groups.items():
+            ours.filter(pk__in=[row.pk for row in rows]).update(**dict(values))
+        audit_dead([o.row for o in outcomes if o.row.status == Status.DEAD])
     _log(outcomes)
+    retrying = [o.row for o in outcomes if o.row.status == Status.RETRYING]
     if not retrying:
         return None
-    return Retry([row.pk for row in retrying], max(row.next_attempt_at for row in retrying))
+    return Retry([row.pk for row in retrying], max(retry_at.values()))
 
 
-def _mark_sent(row: OutgoingMessage, outcome: Outcome) -> None:
-    result = outcome.result
+def _written(row: OutgoingMessage) -> tuple:
+    """The (field, value) pairs the row's outcome writes, hashable to group equal outcomes."""
+    fields = RETRY_FIELDS if row.status == Status.RETRYING else FINAL_FIELDS
+    return tuple((name, getattr(row, name)) for name in fields)
+
+
+def _mark_sent(row: OutgoingMessage, result: SendResult, now: datetime) -> None:
     row.status = Status.SENT
-    row.sent_at = outcome.at
+    row.sent_at = now
     row.server_reply = result.reply[:TEXT_LIMIT]
     refused = "; ".join(f"{addr}: {reply}" for addr, reply in result.refused.items())
     row.last_error = f"Refused recipients: {refused}"[:TEXT_LIMIT] if refused else ""

@@ -1,0 +1,320 @@
+"""Delivery benchmark: N notifications of ~2 KB through outbox → Celery worker → SMTP to a sink.
+
+In the same run, to the same sink (the aiosmtpd test server in sink mode, in a process of its
+own): Django's SMTP backend (`send_messages` over one connection) and a bare aiosmtplib loop on
+one connection that builds the same text + HTML message and sends it. Prints msgs/s for each and
+the ratios; the last line is one JSON object.
+
+    .venv/bin/python bench/delivery.py             # N = 5,000
+    .venv/bin/python bench/delivery.py --n 200     # smoke test
+
+Everything is private to the run: a SQLite file in a temporary directory, a redis-server on a
+free port, the sink, and the worker (`celery -A dirmgr worker -Q mail`, a subprocess). The
+pipeline is timed from the first outbox insert until every row reads "sent".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FROM = "directory@bench.test"
+TEXT = ("Group 'Sales EMEA' was changed by admin@bench.test: member added. " * 14).strip()
+HTML = "<html><body><p>" + ("Group <b>Sales EMEA</b> was changed: member added. " * 18) + "</p>"
+
+
+def main() -> None:
+    args = parse_args()
+    if args.sink:
+        serve_sink()
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as workdir:
+        run(args, Path(workdir))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=5000, help="messages per contender")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="worker processes (celery --concurrency)",
+    )
+    parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def run(args: argparse.Namespace, workdir: Path) -> None:
+    redis_port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dirmgr.settings",
+        "DIRMGR_VAR_DIR": str(workdir / "var"),
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    processes: list[subprocess.Popen] = []
+    try:
+        processes.append(start_redis(redis_port, workdir))
+        sink, sink_port = start_sink()
+        processes.append(sink)
+        setup_django()
+        store_settings = make_store(sink_port)
+        processes.append(start_worker(env, args.concurrency, workdir))
+        pipeline(store_settings, 20)  # warm-up: worker ready, imports done
+        results = {
+            "pipeline": pipeline(store_settings, args.n),
+            "django": django_backend(sink_port, args.n),
+            "bare": bare_aiosmtplib(sink_port, args.n),
+        }
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(15)
+    report(args, results)
+
+
+def report(args: argparse.Namespace, rates: dict[str, float]) -> None:
+    print(f"{args.n} messages of ~{len(message_bytes()) / 1024:.1f} KB each, to an aiosmtpd sink")
+    print(
+        f"pipeline (outbox → Celery worker subprocess, {args.concurrency} processes, "
+        f"Redis → SMTP): {rates['pipeline']:8.0f} msgs/s"
+    )
+    print(
+        f"Django SMTP backend, send_messages on one connection:      {rates['django']:8.0f} msgs/s"
+    )
+    print(
+        f"bare aiosmtplib loop on one connection:                     {rates['bare']:8.0f} msgs/s"
+    )
+    figures = {
+        "n": args.n,
+        "pipeline_msgs_per_s": round(rates["pipeline"], 1),
+        "django_msgs_per_s": round(rates["django"], 1),
+        "bare_msgs_per_s": round(rates["bare"], 1),
+        "ratio_vs_django": round(rates["pipeline"] / rates["django"], 2),
+        "ratio_vs_bare": round(rates["pipeline"] / rates["bare"], 2),
+    }
+    print(
+        f"pipeline / Django: {figures['ratio_vs_django']:.2f}x (target ≥ 2), "
+        f"pipeline / bare: {figures['ratio_vs_bare']:.2f}x (target ≥ 0.5)"
+    )
+    print(json.dumps(figures))
+
+
+# -- the contenders ------------------------------------------------------------------------------
+
+
+def pipeline(store_settings, n: int) -> float:
+    """Outbox rows (one transaction, as a change would write them) until all read "sent"."""
+    from django.db import transaction
+
+    from notifications.models import OutgoingMessage
+    from notifications.outbox import enqueue, new_message
+
+    store = store_settings.store
+    start = time.perf_counter()
+    with transaction.atomic():
+        rows = enqueue(
+            new_message(
+                store,
+                store_settings,
+                subject=f"Group changed #{i}",
+                body_text=TEXT,
+                body_html=HTML,
+                to=[f"user{i}@bench.test"],
+            )
+            for i in range(n)
+        )
+    # The store holds only this run's rows once earlier runs are sent: poll by store (indexed).
+    pending = OutgoingMessage.objects.filter(store=store).exclude(status="sent")
+    deadline = time.monotonic() + 120 + n / 50
+    while pending.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"pipeline: not all sent in time ({pending.count()} left)")
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    assert OutgoingMessage.objects.filter(pk__in=[r.pk for r in rows], status="sent").count() == n
+    return n / elapsed
+
+
+def django_backend(port: int, n: int) -> float:
+    from django.core.mail import EmailMultiAlternatives, get_connection
+
+    start = time.perf_counter()
+    messages = []
+    for i in range(n):
+        message = EmailMultiAlternatives(f"Group changed #{i}", TEXT, FROM, [f"user{i}@bench.test"])
+        message.attach_alternative(HTML, "text/html")
+        messages.append(message)
+    connection = get_connection(
+        "django.core.mail.backends.smtp.EmailBackend", host="127.0.0.1", port=port, timeout=30
+    )
+    sent = connection.send_messages(messages)
+    connection.close()
+    elapsed = time.perf_counter() - start
+    assert sent == n, f"Django sent {sent} of {n}"
+    return n / elapsed
+
+
+def bare_aiosmtplib(port: int, n: int) -> float:
+    import aiosmtplib
+
+    async def loop() -> None:
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30)
+        await smtp.connect()
+        for i in range(n):
+            await smtp.send_message(build_message(i))
+        await smtp.quit()
+
+    start = time.perf_counter()
+    asyncio.run(loop())
+    return n / (time.perf_counter() - start)
+
+
+def build_message(i: int):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = FROM
+    message["To"] = f"user{i}@bench.test"
+    message["Subject"] = f"Group changed #{i}"
+    message.set_content(TEXT)
+    message.add_alternative(HTML, subtype="html")
+    return message
+
+
+def message_bytes() -> bytes:
+    return build_message(0).as_bytes()
+
+
+# -- the surroundings ----------------------------------------------------------------------------
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:  # readers and the workers' writers do not block
+        cursor.execute("PRAGMA journal_mode=WAL")
+
+
+def make_store(sink_port: int):
+    from identitystores.models import IdentityStore
+    from notifications.models import NotificationSettings
+
+    store = IdentityStore.objects.create(name="Bench")
+    return NotificationSettings.objects.create(
+        store=store, smtp_host="127.0.0.1", port=sink_port, from_email=FROM
+    )
+
+
+def start_redis(port: int, workdir: Path) -> subprocess.Popen:
+    redis = shutil.which("redis-server")
+    if redis is None:
+        raise SystemExit("redis-server is not installed (apt-get install -y redis-server)")
+    process = subprocess.Popen(
+        [
+            redis,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    return process
+
+
+def start_sink() -> tuple[subprocess.Popen, int]:
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--sink"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    port = int(process.stdout.readline())
+    return process, port
+
+
+def serve_sink() -> None:
+    """The test servers' SMTP server in sink mode, quiet, until terminated."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dirmgr.settings")
+    import django
+
+    django.setup()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    from tests.servers.smtp import SMTPTestServer
+
+    server = SMTPTestServer(sink=True).start()
+    print(server.port, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def start_worker(env: dict[str, str], concurrency: int, workdir: Path) -> subprocess.Popen:
+    log = open(workdir / "worker.log", "wb")  # noqa: SIM115
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dirmgr",
+            "worker",
+            "-Q",
+            "mail",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+if __name__ == "__main__":
+    main()
