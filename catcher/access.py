@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest
 
 
 def may_see_mailbox(user) -> bool:
-    if not getattr(settings, "MAILBOX_ENABLED", True) or not user.is_authenticated:
+    if not settings.MAILBOX_ENABLED or not user.is_authenticated:
         return False
     return user.is_superuser or user.store_roles.exists()
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import parsing
@@ -42,5 +43,6 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
 def empty_mailbox(request: HttpRequest) -> HttpResponse:
     require_mailbox(request)
     deleted, _ = CaughtMessage.objects.all().delete()
-    messages.success(request, f"Mailbox emptied ({deleted} messages deleted).")
+    deleted_text = ngettext("%d message", "%d messages", deleted) % deleted
+    messages.success(request, f"Mailbox emptied ({deleted_text} deleted).")
     return redirect("catcher:mailbox")

@@ -125,5 +125,5 @@ def test_it_is_gone_when_switched_off(alice_client, settings):
 def test_it_empties_the_mailbox(catcher, alice_client):
     send(catcher)
     response = alice_client.post("/mailbox/empty/", follow=True)
-    assert "Mailbox emptied (1 messages deleted)." in response.content.decode()
+    assert "Mailbox emptied (1 message deleted)." in response.content.decode()
     assert not CaughtMessage.objects.exists()
