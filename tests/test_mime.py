@@ -1,12 +1,11 @@
 """Outbox rows become proper messages: alternatives, UTF-8 headers, Message-ID, Bcc off the wire."""
 
-import asyncio
-
 import pytest
 
 from notifications.mime import build_message
 from notifications.models import OutgoingMessage
 from notifications.transports import TransportError, get_transport
+from tests.servers.aio import run
 
 
 @pytest.fixture
@@ -64,7 +63,7 @@ def test_it_puts_bcc_in_the_envelope_only(row, smtp_server):
         await transport.send(message)
         await transport.close()
 
-    asyncio.run(send())
+    run(send())
     (received,) = server.wait_for(1)
     assert sorted(received.rcpt_tos) == [
         "audit@contoso.test",

@@ -8,6 +8,7 @@ import email.policy
 import pytest
 
 from notifications.transports import TransportConfig, get_transport
+from tests.servers.aio import run
 from tests.test_transport_smtp import deliver, failure, notification
 
 
@@ -77,12 +78,12 @@ def test_it_replaces_a_refused_cached_token_once(idp):
 
 
 def test_it_sends_concurrently_from_one_transport(idp):
-    async def run():
+    async def scenario():
         transport = get_transport(graph_config(idp))
         await asyncio.gather(*[transport.send(notification(subject=f"n{i}")) for i in range(6)])
         await transport.close()
 
-    asyncio.run(run())
+    run(scenario())
     assert len(idp.wait_for_graph(6)) == 6
 
 

@@ -1,11 +1,12 @@
 """The loopback test servers behave like the real thing (checked with a plain aiosmtplib client)."""
 
-import asyncio
 import ssl
 from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
+
+from tests.servers.aio import run
 
 
 def _message() -> EmailMessage:
@@ -23,7 +24,7 @@ def _client_context(test_ca) -> ssl.SSLContext:
 
 def test_it_records_plain_messages(smtp_server):
     server = smtp_server()
-    asyncio.run(aiosmtplib.send(_message(), hostname=server.host, port=server.port))
+    run(aiosmtplib.send(_message(), hostname=server.host, port=server.port))
     (received,) = server.wait_for(1)
     assert received.rcpt_tos == ["to@contoso.test"]
     assert received.message["Subject"] == "Hello"
@@ -47,7 +48,7 @@ def test_it_requires_starttls_and_then_accepts_auth_login(smtp_server, test_ca):
             await smtp.auth_login("u", "p" * 3000)
             await smtp.send_message(_message())
 
-    asyncio.run(send())
+    run(send())
     (received,) = server.wait_for(1)
     assert received.tls and received.auth_user == "u"
 
@@ -69,7 +70,7 @@ def test_it_speaks_implicit_tls_and_rejects_bad_passwords(smtp_server, test_ca):
             await smtp.auth_plain("u", "p")
             await smtp.send_message(_message())
 
-    asyncio.run(send())
+    run(send())
     assert server.wait_for(1)[0].tls
 
 
@@ -85,7 +86,7 @@ def test_it_checks_xoauth2_bearer_tokens(smtp_server):
             await smtp.auth_xoauth2("from@contoso.test", "t" * 2500)
             await smtp.send_message(_message())
 
-    asyncio.run(send())
+    run(send())
     assert server.wait_for(1)[0].auth_user == "from@contoso.test"
 
 
@@ -97,7 +98,7 @@ def test_it_hides_auth_when_no_users(smtp_server):
             await smtp.ehlo()
             return smtp.supports_extension("auth")
 
-    assert asyncio.run(mechanisms()) is False
+    assert run(mechanisms()) is False
 
 
 def test_it_injects_recipient_refusals_and_drops(smtp_server):
@@ -113,12 +114,12 @@ def test_it_injects_recipient_refusals_and_drops(smtp_server):
                 await smtp.send_message(msg)
             return refused
 
-    refused = asyncio.run(send())
+    refused = run(send())
     assert refused["bad@contoso.test"][0] == 550
 
 
 def test_it_counts_without_recording_in_sink_mode(smtp_server):
     server = smtp_server(sink=True)
-    asyncio.run(aiosmtplib.send(_message(), hostname=server.host, port=server.port))
+    run(aiosmtplib.send(_message(), hostname=server.host, port=server.port))
     server.wait_for(1)
     assert server.count == 1 and server.received == []

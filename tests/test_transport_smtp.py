@@ -1,13 +1,13 @@
 """SMTP transport against the loopback aiosmtpd server: delivery in every mode, and every failure
 class turned into a TransportError an admin can read."""
 
-import asyncio
 import logging
 from email.message import EmailMessage
 
 import pytest
 
 from notifications.transports import TransportError, get_transport
+from tests.servers.aio import run
 from tests.servers.tls import untrusted_leaf
 
 SECRET = "pa55-Secret-never-shown"
@@ -29,7 +29,7 @@ def notification(to="helpdesk@contoso.test", subject="Group changed", **headers)
 def deliver(config, *messages, between=None):
     messages = messages or (notification(),)
 
-    async def run():
+    async def scenario():
         transport = get_transport(config)
         results = []
         try:
@@ -41,7 +41,7 @@ def deliver(config, *messages, between=None):
             await transport.close()
         return results
 
-    return asyncio.run(run())
+    return run(scenario())
 
 
 def failure(config, message=None) -> TransportError:

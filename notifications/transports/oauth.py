@@ -36,6 +36,8 @@ DELEGATED_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
 DELEGATED_SMTP_SCOPES = {DELEGATED_SMTP_SCOPE.lower(), "https://outlook.office365.com/smtp.send"}
 # An encrypted cache entry outlives its access tokens so refresh tokens can be used.
 CACHE_SECONDS = 24 * 3600
+# msal applications kept per process (one per distinct configuration).
+MAX_APPS = 64
 # Errors the identity provider itself calls temporary (RFC 6749 §5.2 / §4.1.2.1).
 TRANSIENT_ERRORS = {"server_error", "temporarily_unavailable"}
 
@@ -156,6 +158,8 @@ class TokenProvider:
                     f"({_first_sentence(str(exc))}).",
                     permanent=True,
                 ) from None
+            if len(_apps) >= MAX_APPS:  # Test Server presses with ever-new values
+                _apps.pop(next(iter(_apps)))
             _apps[key] = app
         return app
 
