@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("catcher.urls")),
     path("", include("ldapsync.urls")),
+    path("", include("lifecycle.urls")),
     path("health/", health, name="health"),
 ]

@@ -1,0 +1,205 @@
+"""Life-cycle benchmark: does a Membership Life Cycle run cost what is due, not what exists?
+
+Times one run of the membership job over a store with 1,000,000 temporary memberships of which
+10,000 start today, and one over a store with 100,000 of which the same 10,000 are due. Every
+due item is applied for real (membership added, event, history, change and life-cycle outbox
+rows, "On joining group" ticked). Each size runs in a child process with a fresh SQLite file, so
+neither sees the other's rows. Prints both times and their ratio (target ≤ 1.5); the last line
+is one JSON object: {"big_s", "small_s", "ratio", ...}.
+
+    .venv/bin/python bench/lifecycle.py           # 1,000,000 / 100,000 total, 10,000 due
+    .venv/bin/python bench/lifecycle.py --smoke   # 20,000 / 2,000 total, 200 due (CI)
+
+Not-due rows are what a store accumulates: half ended long ago, half starting in the future.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+TODAY = NOW.date()
+GROUPS = 10
+INSERT_BATCH = 50_000
+
+
+def setup_django(workdir: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dirmgr.settings"
+    os.environ["DIRMGR_VAR_DIR"] = workdir
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/lifecycle.sqlite3"
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        # WAL with NORMAL sync: the usual SQLite production setting; both sizes run with it.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+
+
+def build(total: int, due: int):
+    """A store with `total` temporary memberships, `due` of them starting today."""
+    from identitystores.directory import DirectoryObject
+    from identitystores.models import IdentityStore
+    from notifications.models import NotificationSettings
+
+    store = IdentityStore.objects.create(name="Bench")
+    NotificationSettings.objects.create(store=store, from_email="dm@bench.test", ml_on_join=True)
+    groups = DirectoryObject.objects.bulk_create(
+        DirectoryObject(store=store, kind="group", name=f"G{g}", security_type="public")
+        for g in range(GROUPS)
+    )
+    users = DirectoryObject.objects.bulk_create(
+        (
+            DirectoryObject(store=store, kind="user", name=f"U{u}", email=f"u{u}@bench.test")
+            for u in range(max(1, due // GROUPS))
+        ),
+        batch_size=5000,
+    )
+    _insert(store.pk, total, due, [g.pk for g in groups], [u.pk for u in users])
+    return store
+
+
+def _insert(store_id: int, total: int, due: int, groups: list[int], users: list[int]) -> None:
+    """Raw batched INSERTs: rows in id order, due ones spread evenly among the others."""
+    from django.db import connection, transaction
+
+    from lifecycle.models import TemporaryMembership
+
+    table = TemporaryMembership._meta.db_table
+    columns = (
+        "store_id, action, group_id, user_id, start_date, end_date, state, start_applied, "
+        "note, created, updated"
+    )
+    sql = f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+    stamp = (NOW - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    every = total // due
+    rows, made_due = [], 0
+    for i in range(total):
+        if i % every == 0 and made_due < due:
+            user, group = users[made_due // GROUPS], groups[made_due % GROUPS]
+            start, end, state = TODAY, TODAY + timedelta(days=30), "scheduled"
+            made_due += 1
+        else:
+            user, group = users[i % len(users)], groups[i % GROUPS]
+            start, end, state = _not_due(i)
+        rows.append((store_id, "join", group, user, start, end, state, 0, "", stamp, stamp))
+        if len(rows) >= INSERT_BATCH:
+            _flush(sql, rows)
+            rows = []
+    _flush(sql, rows)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _not_due(i: int) -> tuple[str, str, str]:
+    if i % 2:
+        start = TODAY - timedelta(days=400 - i % 300)
+        return start.isoformat(), (start + timedelta(days=30)).isoformat(), "done"
+    start = TODAY + timedelta(days=2 + i % 300)
+    return start.isoformat(), (start + timedelta(days=30)).isoformat(), "scheduled"
+
+
+def _flush(sql: str, rows: list[tuple]) -> None:
+    from django.db import connection, transaction
+
+    rows = [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def child(total: int, due: int) -> None:
+    """Build, time one run, print one JSON line."""
+    with tempfile.TemporaryDirectory(prefix="lifecycle-bench-") as workdir:
+        setup_django(workdir)
+        from lifecycle.jobs import MEMBERSHIP, run_job
+        from lifecycle.models import TemporaryMembership
+
+        started = time.perf_counter()
+        store = build(total, due)
+        load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        record = run_job(store, MEMBERSHIP, now=NOW)
+        run_s = time.perf_counter() - started
+        left = TemporaryMembership.objects.filter(state="scheduled", start_date__lte=TODAY).count()
+        print(
+            json.dumps(
+                {
+                    "total": total,
+                    "due": due,
+                    "load_s": round(load_s, 2),
+                    "run_s": round(run_s, 3),
+                    "applied": record.counts.get("applied", 0),
+                    "messages": record.counts.get("messages", 0),
+                    "left_due": left,
+                }
+            )
+        )
+
+
+def measure(total: int, due: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(total), str(due)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["applied"] != due or result["left_due"]:
+        raise SystemExit(f"the run did not apply every due item: {result}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="20,000 / 2,000 total, 200 due")
+    parser.add_argument(
+        "--child", nargs=2, type=int, metavar=("TOTAL", "DUE"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    big_total, small_total, due = (
+        (20_000, 2_000, 200) if args.smoke else (1_000_000, 100_000, 10_000)
+    )
+    big = measure(big_total, due)
+    print(
+        f"big:   {big_total:>9,} memberships, {due:,} due: run {big['run_s']:.2f} s "
+        f"(load {big['load_s']:.1f} s, {big['messages']:,} messages queued)"
+    )
+    small = measure(small_total, due)
+    print(
+        f"small: {small_total:>9,} memberships, {due:,} due: run {small['run_s']:.2f} s "
+        f"(load {small['load_s']:.1f} s, {small['messages']:,} messages queued)"
+    )
+    ratio = big["run_s"] / small["run_s"]
+    print(f"ratio big/small: {ratio:.2f} (target <= 1.5)")
+    print(json.dumps({
+        "big_s": big["run_s"],
+        "small_s": small["run_s"],
+        "ratio": round(ratio, 3),
+        "big_total": big_total,
+        "small_total": small_total,
+        "due": due,
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

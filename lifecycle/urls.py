@@ -1,0 +1,27 @@
+from django.urls import path
+
+from . import views
+
+app_name = "lifecycle"
+urlpatterns = [
+    path(
+        "identity-stores/<int:store_id>/schedules/",
+        views.schedules_page,
+        name="schedules",
+    ),
+    path(
+        "identity-stores/<int:store_id>/schedules/password-expiry-group/",
+        views.password_group,
+        name="password_group",
+    ),
+    path(
+        "identity-stores/<int:store_id>/temporary-memberships/",
+        views.temporary_memberships,
+        name="temporary_memberships",
+    ),
+    path(
+        "identity-stores/<int:store_id>/temporary-owners-managers/",
+        views.temporary_managed_by,
+        name="temporary_managed_by",
+    ),
+]

@@ -1,0 +1,156 @@
+"""A store's Schedules page (when each life-cycle job runs, run now, recent runs, the
+password-expiry group) and the pages listing and creating temporary memberships and temporary
+additional owners/managers. Every view goes through get_store_for_admin."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from identitystores import audit
+from identitystores.access import get_store_for_admin
+from notifications.models import NotificationSettings
+
+from .forms import (
+    PasswordExpiryGroupForm,
+    ScheduleForm,
+    TemporaryManagedByForm,
+    TemporaryMembershipForm,
+)
+from .jobs import JOBS
+from .models import ENTRA_RULE, JobRun, PasswordExpiryGroup, TemporaryManagedBy
+from .models import TemporaryMembership as TM
+from .schedules import CRON_FIELDS, jobs_for, save_schedule, schedules
+from .tasks import run_scheduled_job
+
+LIST_LIMIT = 200
+RUNS_SHOWN = 10
+
+
+@require_http_methods(["GET", "POST"])
+def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    rows = schedules(store)
+    bound = None
+    if request.method == "POST":
+        action, job = request.POST.get("action"), request.POST.get("job")
+        if job not in jobs_for(store):
+            raise Http404("No such job.")
+        if action == "run":
+            transaction.on_commit(lambda: run_scheduled_job.delay(store.pk, job))
+            audit.record(store, request.user, "lifecycle.run_now", [("job", "", job)])
+            messages.success(request, f"{JOBS[job][0]} queued to run now.")
+            return redirect("lifecycle:schedules", store.pk)
+        bound = (job, ScheduleForm(request.POST, prefix=job))
+        if bound[1].is_valid():
+            _save(request, store, job, bound[1].cleaned_data, rows)
+            return redirect("lifecycle:schedules", store.pk)
+    forms = []
+    for row in rows:
+        if bound and bound[0] == row.job:
+            forms.append((row, bound[1]))
+        else:
+            initial = {"enabled": row.task.enabled, **row.cron}
+            forms.append((row, ScheduleForm(initial=initial, prefix=row.job)))
+    context = {
+        "store": store,
+        "nav": "stores",
+        "store_nav": "schedules",
+        "forms": forms,
+        "runs": JobRun.objects.filter(store=store)[:RUNS_SHOWN],
+        "password_form": _password_form(store) if store.supports_password_expiry else None,
+        "entra_rule": ENTRA_RULE,
+        "portal_missing": not NotificationSettings.objects.filter(
+            store=store, portal__isnull=False
+        ).exists(),
+    }
+    return render(request, "lifecycle/schedules.html", context)
+
+
+def _save(request, store, job: str, data: dict, rows) -> None:
+    before = next(r for r in rows if r.job == job)
+    cron = {name: data[name] for name in CRON_FIELDS}
+    save_schedule(store, job, enabled=data["enabled"], **cron)
+    changes = [
+        (f"{job} {name}", str(before.cron[name]), str(cron[name]))
+        for name in CRON_FIELDS
+        if str(before.cron[name]) != str(cron[name])
+    ]
+    if before.task.enabled != data["enabled"]:
+        changes.append((f"{job} enabled", str(before.task.enabled), str(data["enabled"])))
+    audit.record(store, request.user, "lifecycle.schedule", changes)
+    messages.success(request, f"{JOBS[job][0]} schedule saved.")
+
+
+def _password_form(store, data=None) -> PasswordExpiryGroupForm:
+    instance = PasswordExpiryGroup.objects.filter(store=store).first()
+    return PasswordExpiryGroupForm(data, instance=instance, store=store)
+
+
+@require_http_methods(["POST"])
+def password_group(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    if not store.supports_password_expiry:
+        messages.error(request, ENTRA_RULE)
+        return redirect("lifecycle:schedules", store.pk)
+    form = _password_form(store, request.POST)
+    if form.is_valid():
+        form.save()
+        audit.record(store, request.user, "lifecycle.password_group", [
+            ("group", "", form.instance.group.name), ("days", "", str(form.instance.days)),
+        ])  # fmt: skip
+        messages.success(request, "Password expiry group saved.")
+    else:
+        messages.error(request, "Password expiry group not saved: " + _errors(form))
+    return redirect("lifecycle:schedules", store.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def temporary_memberships(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    form = TemporaryMembershipForm(request.POST or None, store=store)
+    if request.method == "POST" and _create(request, store, form, "lifecycle.temporary_membership"):
+        return redirect("lifecycle:temporary_memberships", store.pk)
+    items = TM.objects.filter(store=store).select_related("group", "user", "requested_by")
+    context = {
+        "store": store,
+        "nav": "stores",
+        "store_nav": "temporary",
+        "form": form,
+        "items": items.order_by("-start_date", "-id")[:LIST_LIMIT],
+    }
+    return render(request, "lifecycle/temporary_memberships.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def temporary_managed_by(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    form = TemporaryManagedByForm(request.POST or None, store=store)
+    if request.method == "POST" and _create(request, store, form, "lifecycle.temporary_managed_by"):
+        return redirect("lifecycle:temporary_managed_by", store.pk)
+    items = TemporaryManagedBy.objects.filter(store=store).select_related("target", "holder")
+    context = {
+        "store": store,
+        "nav": "stores",
+        "store_nav": "temporary",
+        "form": form,
+        "items": items.order_by("-start_date", "-id")[:LIST_LIMIT],
+    }
+    return render(request, "lifecycle/temporary_managed_by.html", context)
+
+
+def _create(request, store, form, action: str) -> bool:
+    if not form.is_valid():
+        return False
+    with transaction.atomic():
+        item = form.save()
+        audit.record(store, request.user, action, [("item", "", str(item)[:500])])
+    messages.success(request, "Scheduled.")
+    return True
+
+
+def _errors(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
