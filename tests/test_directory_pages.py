@@ -159,7 +159,7 @@ def test_it_sets_and_clears_managers(alice_client, contoso, people):
     )
     alice_client.post(
         url(contoso, people.ann),
-        {"action": "add_manager", "manager-reference": "#%d" % people.ben.pk},
+        {"action": "add_manager", "manager-reference": f"#{people.ben.pk}"},
     )
     people.ann.refresh_from_db()
     assert people.ann.primary_manager == people.ben

@@ -10,12 +10,12 @@ address, exact name, external id or #id.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from identitystores import changes
 from identitystores.changes import EDITABLE, ChangeError
 from identitystores.directory import DirectoryObject
+from identitystores.importing import RowError, parse_value
 
 from ._directory_args import actor_named, object_named, store_named
 
@@ -131,16 +131,15 @@ class Command(BaseCommand):
 
 
 def _values(kind: str, pairs: list[str]) -> dict:
-    """ "field=value" arguments converted by the model field ("" clears a date)."""
+    """ "field=value" arguments, typed like the model field ("" clears a date)."""
     values = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or name not in EDITABLE[kind]:
             allowed = ", ".join(EDITABLE[kind])
             raise CommandError(f"Expected field=value with a field among: {allowed}.")
-        field = DirectoryObject._meta.get_field(name)
         try:
-            values[name] = None if raw == "" and field.null else field.to_python(raw)
-        except ValidationError as exc:
-            raise CommandError(f"{name}: {' '.join(exc.messages)}") from exc
+            values[name] = parse_value(name, raw)
+        except RowError as exc:
+            raise CommandError(str(exc)) from exc
     return values
