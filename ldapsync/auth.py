@@ -21,7 +21,7 @@ from ldap3.utils.conv import escape_filter_chars
 
 from identitystores.models import IdentityStore, StoreRole
 
-from .connection import DirectoryError, bind, paged_search, session
+from .connection import DirectoryError, bind, close, paged_search, session
 from .mapping import to_record
 from .models import DirectoryAccount, DirectoryConnection
 
@@ -47,7 +47,7 @@ class DirectoryBindBackend(BaseBackend):
             entry = _find_account(conn, username)
             if entry is None:
                 raise PermissionDenied
-            bind(conn, entry["dn"], password).unbind()
+            close(bind(conn, entry["dn"], password))
         except DirectoryError as exc:
             if exc.result == INVALID_CREDENTIALS:
                 raise PermissionDenied from None

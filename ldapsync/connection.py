@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit
 
 import ldap3
@@ -120,18 +120,24 @@ def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> l
         if not server.ssl:
             connection.start_tls()
     except (ldap_exc.LDAPException, OSError) as exc:
-        connection.unbind()
+        close(connection)
         raise DirectoryError(_describe_socket_error(url, exc)) from None
     try:
         ok = connection.bind()
     except (ldap_exc.LDAPException, OSError) as exc:
-        connection.unbind()
+        close(connection)
         raise DirectoryError(_describe_socket_error(url, exc)) from None
     if not ok:
         result = dict(connection.result)
-        connection.unbind()
+        close(connection)
         raise DirectoryError(f"{url}: {result_message(result)}", result=result.get("result"))
     return connection
+
+
+def close(connection: ldap3.Connection) -> None:
+    """Unbind; a connection whose socket already failed has nothing left to close."""
+    with suppress(ldap_exc.LDAPException, OSError):
+        connection.unbind()
 
 
 def service_bind(conn: DirectoryConnection) -> ldap3.Connection:
@@ -144,7 +150,7 @@ def session(conn: DirectoryConnection) -> Iterator[ldap3.Connection]:
     try:
         yield connection
     finally:
-        connection.unbind()
+        close(connection)
 
 
 def paged_search(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .connection import DirectoryError, bind_url, paged_search
+from .connection import DirectoryError, bind_url, close, paged_search
 from .models import DirectoryConnection
 from .reader import KINDS, check_base, kind_filter
 
@@ -31,7 +31,7 @@ def test_connection(conn: DirectoryConnection) -> TestReport:
         if bound is None:
             bound = connection
         else:
-            connection.unbind()
+            close(connection)
     if bound is None:
         return report
     try:
@@ -42,7 +42,7 @@ def test_connection(conn: DirectoryConnection) -> TestReport:
     except DirectoryError as exc:
         report.lines.append(f"✗ {exc}")
     finally:
-        bound.unbind()
+        close(bound)
     return report
 
 

@@ -1,0 +1,155 @@
+"""The Directory connection page: settings, Test connection, status line, secrets never echoed."""
+
+import pytest
+from django.urls import reverse
+
+from identitystores.models import AuditEntry
+from ldapsync.forms import initial_for
+from ldapsync.models import DirectoryConnection
+from ldapsync.sync import sync_store
+from tests.ldap_server import LIMITED_DN, LIMITED_PASSWORD, SUFFIX, SYNC_DN, SYNC_PASSWORD
+
+pytest_plugins = ["tests.ldap_server"]
+
+
+@pytest.fixture
+def admin_client(client, ldap_admin):
+    client.force_login(ldap_admin)
+    return client
+
+
+def url(store):
+    return reverse("ldapsync:connection", args=[store.pk])
+
+
+def form_data(slapd, **overrides):
+    data = {
+        **initial_for(type("S", (), {"type": "ldap"})()),
+        "urls": slapd.ldap_url,
+        "ca_certificate": slapd.ca_path.read_text(),
+        "bind_dn": SYNC_DN,
+        "bind_password": "",
+        "base_dn": SUFFIX,
+        "timeout": 5,
+        "page_size": 100,
+        "sync_enabled": "on",
+        "write_back": "on",
+    }
+    return data | overrides
+
+
+def test_it_is_not_found_without_a_role_on_the_store(client, ldap_store, alice):
+    client.force_login(alice)
+
+    assert client.get(url(ldap_store)).status_code == 404
+
+
+def test_it_is_linked_from_the_store_pane(admin_client, ldap_store):
+    page = admin_client.get(reverse("identitystores:edit", args=[ldap_store.pk]))
+
+    assert url(ldap_store) in page.content.decode()
+
+
+def test_it_never_shows_the_stored_password(admin_client, ldap_store):
+    page = admin_client.get(url(ldap_store)).content.decode()
+
+    assert SYNC_PASSWORD not in page
+    assert "A password is stored" in page
+
+
+def test_it_tests_the_connection_and_counts_entries(admin_client, ldap_store, slapd):
+    both = f"{slapd.ldap_url} {slapd.ldaps_url}"
+    data = form_data(slapd, action="test", urls=both, bind_password=SYNC_PASSWORD)
+
+    page = admin_client.post(url(ldap_store), data).content.decode()
+
+    assert "Connection works" in page
+    assert f"{slapd.ldap_url}: TLS verified" in page
+    assert f"{slapd.ldaps_url}: TLS verified" in page
+    assert "6 users, 3 groups" in page
+    assert SYNC_PASSWORD not in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"bind_password": "wrong"}, "invalid credentials (result 49)"),
+        ({"base_dn": "ou=missing,dc=example,dc=test"}, "result 32, noSuchObject"),
+        ({"ca_certificate": ""}, "TLS failed, the server&#x27;s certificate was not accepted"),
+        ({"urls": "ldap://127.0.0.1:1", "bind_password": SYNC_PASSWORD}, "connection refused"),
+    ],
+)
+def test_it_reports_a_precise_error(admin_client, ldap_store, slapd, overrides, expected):
+    page = admin_client.post(url(ldap_store), form_data(slapd, action="test", **overrides))
+
+    text = page.content.decode()
+    assert "Connection failed" in text
+    assert expected in text
+    assert SYNC_PASSWORD not in text
+    assert 'value="wrong"' not in text
+
+
+def test_it_reports_the_size_limit(admin_client, ldap_store, slapd):
+    data = form_data(
+        slapd, action="test", bind_dn=LIMITED_DN, bind_password=LIMITED_PASSWORD, page_size=2
+    )
+
+    page = admin_client.post(url(ldap_store), data).content.decode()
+
+    assert "size limit" in page
+    assert "Connection failed" in page
+
+
+def test_it_saves_and_keeps_the_password_for_the_same_destination(admin_client, ldap_store, slapd):
+    response = admin_client.post(url(ldap_store), form_data(slapd, base_dn=f"ou=people,{SUFFIX}"))
+
+    assert response.status_code == 302
+    conn = DirectoryConnection.objects.get(store=ldap_store)
+    assert conn.base_dn == f"ou=people,{SUFFIX}"
+    assert conn.bind_password == SYNC_PASSWORD
+    entry = AuditEntry.objects.get(store=ldap_store, field="base_dn")
+    assert entry.new_value == f"ou=people,{SUFFIX}"
+
+
+def test_it_does_not_carry_the_password_to_a_new_destination(admin_client, ldap_store, slapd):
+    page = admin_client.post(url(ldap_store), form_data(slapd, urls="ldaps://ldap.other.test"))
+
+    assert "the stored password is not carried over" in page.content.decode()
+    assert DirectoryConnection.objects.get(store=ldap_store).urls == slapd.ldap_url
+
+
+def test_it_records_a_new_password_only_as_changed(admin_client, ldap_store, slapd):
+    admin_client.post(url(ldap_store), form_data(slapd, bind_password="new-secret-9"))
+
+    entry = AuditEntry.objects.get(store=ldap_store, field="bind_password")
+    assert (entry.old_value, entry.new_value) == ("changed", "changed")
+    assert DirectoryConnection.objects.get(store=ldap_store).bind_password == "new-secret-9"
+
+
+def test_it_rejects_a_url_that_is_not_ldap(admin_client, ldap_store, slapd):
+    page = admin_client.post(url(ldap_store), form_data(slapd, urls="http://127.0.0.1/"))
+
+    assert "is not an LDAP URL" in page.content.decode()
+
+
+def test_it_starts_a_new_store_with_the_flavour_defaults(admin_client, contoso, alice, client):
+    client.force_login(alice)
+
+    page = client.get(url(contoso)).content.decode()
+
+    assert 'value="objectGUID"' in page
+    assert 'value="uSNChanged"' in page
+    assert 'value="msExchCoManagedByLink"' in page
+
+
+def test_it_shows_the_sync_status_line(admin_client, ldap_store, slapd):
+    sync_store(ldap_store)
+    slapd.stop()
+    with pytest.raises(Exception, match="refused"):
+        sync_store(ldap_store)
+
+    page = admin_client.get(url(ldap_store)).content.decode()
+
+    assert "Last sync (import)" in page
+    assert "6 users" in page
+    assert "Last sync failed" in page and "connection refused" in page
