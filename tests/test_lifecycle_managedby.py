@@ -179,3 +179,14 @@ def test_it_refuses_a_manager_that_is_not_a_user(contoso, d):
     with pytest.raises(ValidationError) as info:
         item.full_clean()
     assert info.value.message_dict == {"holder": ["A manager must be a user."]}
+
+
+def test_it_sends_no_reminder_when_the_option_is_off(mail, d):
+    mail.mb_on_added = mail.mb_on_removed = False
+    mail.mb_days_before_enabled, mail.mb_days_before = False, 3
+    mail.save()
+    temporary(mail.store, MANAGER, d.ann, d.tom, date(2026, 3, 2), date(2026, 3, 9))
+    for day in (2, 6, 7, 8, 9):
+        run(mail.store, at(2026, 3, day))
+    assert messages(mail.store) == []
+    assert not AdditionalManager.objects.exists()
