@@ -116,6 +116,9 @@ def port_from_env(name: str, default: int) -> int:
 
 def require_free(port: int, variable: str) -> None:
     with socket.socket() as s:
+        # As the servers themselves do: connections of a previous run lingering in TIME_WAIT
+        # must not count as "in use".
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError:
