@@ -114,7 +114,8 @@ def remind(run: Run, pk: int) -> None:
     run.counts["reminders"] += 1
     left = (item.end_date - run.today).days
     notice = Notice(
-        f"You will stop being {_role(item)} of {item.target.name} on {item.end_date}",
+        f"{item.holder.name} will stop being {_role(item)} of {item.target.name} on "
+        f"{item.end_date}",
         f"{item.holder.name} will be removed as {_role(item)} of {item.target.name} on "
         f"{item.end_date} (in {left} day{'s' if left != 1 else ''}).",
         _details(item, run),

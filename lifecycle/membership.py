@@ -178,7 +178,7 @@ def _joined(run: Run, item: TemporaryMembership) -> None:
     if run.settings is None or not run.settings.ml_on_join:
         return
     notice = Notice(
-        f"You were added to {item.group.name}",
+        f"{item.user.name} was added to {item.group.name}",
         f"The Membership Life Cycle schedule added {item.user.name} to the group "
         f"{item.group.name}.",
         _details(item, run),
@@ -191,7 +191,7 @@ def _left(run: Run, item: TemporaryMembership) -> None:
     if run.settings is None or not run.settings.ml_on_leave:
         return
     notice = Notice(
-        f"You were removed from {item.group.name}",
+        f"{item.user.name} was removed from {item.group.name}",
         f"The Membership Life Cycle schedule removed {item.user.name} from the group "
         f"{item.group.name}.",
         _details(item, run),
@@ -249,7 +249,7 @@ def remove_attestation(run: Run, pk: int) -> None:
     if run.settings is None or not run.settings.ml_on_leave:
         return
     notice = Notice(
-        f"You were removed from {mark.group.name}",
+        f"{mark.member.name} was removed from {mark.group.name}",
         f"The Membership Life Cycle schedule removed {mark.member.name} from the group "
         f"{mark.group.name}, as marked by the group's attestation.",
         [
@@ -267,7 +267,7 @@ def remove_attestation(run: Run, pk: int) -> None:
 def _leaving_soon(run: Run, group, member, removal) -> Notice:
     left = (removal - run.today).days
     return Notice(
-        f"You will leave {group.name} on {removal}",
+        f"{member.name} will leave {group.name} on {removal}",
         f"{member.name} will be removed from the group {group.name} on {removal} "
         f"(in {left} day{'s' if left != 1 else ''}).",
         [("Group", group.name), ("Removal date", str(removal))],

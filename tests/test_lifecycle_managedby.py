@@ -116,7 +116,7 @@ def test_it_follows_the_membership_options_when_same_as_membership_is_ticked(mai
     for day in (2, 8, 9):
         run(mail.store, at(2026, 3, day))
     assert [m.subject for m in messages(mail.store)] == [
-        "[Contoso AD] You will stop being temporary additional owner of Sales on 2026-03-09",
+        "[Contoso AD] Tom will stop being temporary additional owner of Sales on 2026-03-09",
         "[Contoso AD] Tom is no longer temporary additional owner of Sales",
     ]
 

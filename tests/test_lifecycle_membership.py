@@ -74,12 +74,12 @@ def test_it_adds_at_the_start_and_removes_at_the_end_with_both_notices(mail, clu
     run(mail.store, at(2026, 3, 2))
     assert member(club, ann)
     assert recipients(mail.store) == [["ann@contoso.test"]]
-    assert messages(mail.store)[0].subject == "[Contoso AD] You were added to Club"
+    assert messages(mail.store)[0].subject == "[Contoso AD] Ann was added to Club"
 
     run(mail.store, at(2026, 3, 9))
     assert not member(club, ann)
     assert recipients(mail.store) == [["ann@contoso.test"], ["ann@contoso.test"]]
-    assert messages(mail.store)[1].subject == "[Contoso AD] You were removed from Club"
+    assert messages(mail.store)[1].subject == "[Contoso AD] Ann was removed from Club"
     kinds = list(DirectoryEvent.objects.filter(route="lifecycle").values_list("kind", flat=True))
     assert sorted(kinds) == [EventKind.MEMBER_ADDED, EventKind.MEMBER_REMOVED]
 
@@ -107,8 +107,8 @@ def test_it_removes_for_a_period_and_adds_back_at_the_end(mail, club, ann):
     run(mail.store, at(2026, 3, 5))
     assert member(club, ann)
     assert [m.subject for m in messages(mail.store)] == [
-        "[Contoso AD] You were removed from Club",
-        "[Contoso AD] You were added to Club",
+        "[Contoso AD] Ann was removed from Club",
+        "[Contoso AD] Ann was added to Club",
     ]
 
 
@@ -161,7 +161,7 @@ def test_it_reminds_x_days_before_leaving_exactly_once(mail, club, ann):
     for day in (2, 7, 8, 8, 9, 10):
         run(mail.store, at(2026, 3, day))
     rows = messages(mail.store)
-    assert [m.subject for m in rows] == ["[Contoso AD] You will leave Club on 2026-03-10"]
+    assert [m.subject for m in rows] == ["[Contoso AD] Ann will leave Club on 2026-03-10"]
     assert "(in 2 days)" in rows[0].body_text
     assert not member(club, ann)
 
@@ -185,7 +185,7 @@ def test_it_reminds_before_a_leave_for_a_period(mail, club, ann):
     for day in (6, 7, 8, 10):
         run(mail.store, at(2026, 3, day))
     assert [m.subject for m in messages(mail.store)] == [
-        "[Contoso AD] You will leave Club on 2026-03-10"
+        "[Contoso AD] Ann will leave Club on 2026-03-10"
     ]
 
 
@@ -265,8 +265,8 @@ def test_it_records_a_reminder_that_no_run_could_send(mail, club, ann):
     assert record.counts["skipped"] == 1
     assert "was not sent" in record.skipped[0]
     assert [m.subject for m in messages(mail.store)] == [
-        "[Contoso AD] You were added to Club",
-        "[Contoso AD] You were removed from Club",
+        "[Contoso AD] Ann was added to Club",
+        "[Contoso AD] Ann was removed from Club",
     ]
 
 
@@ -384,8 +384,8 @@ def test_it_reminds_and_removes_a_member_marked_by_attestation(mail, club, ann):
         run(mail.store, at(2026, 3, day))
     assert not member(club, ann)
     assert [m.subject for m in messages(mail.store)] == [
-        "[Contoso AD] You will leave Club on 2026-03-12",
-        "[Contoso AD] You were removed from Club",
+        "[Contoso AD] Ann will leave Club on 2026-03-12",
+        "[Contoso AD] Ann was removed from Club",
     ]
     assert recipients(mail.store) == [["ann@contoso.test"], ["ann@contoso.test"]]
 
