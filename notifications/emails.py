@@ -1,8 +1,8 @@
 """Notification emails for directory events: render, split into Bcc batches, write outbox rows.
 
 To:/CC: of the store get one message of their own (English, the store's default language). Every
-other recipient is in Bcc, `NOTIFICATION_BCC_BATCH` per message, one language per message (the
-recipients' language picks the template). A message with a single recipient is rendered for that
+other recipient is in Bcc, `NOTIFICATION_BCC_BATCH` per message, one template per message (the
+recipient's language picks the template). A message with a single recipient is rendered for that
 person (`recipient.name`); in a shared message `recipient` is empty, so templates should write
 `{% if recipient.name %}…{% endif %}`.
 """
@@ -10,7 +10,7 @@ person (`recipient.name`); in a shared message `recipient` is empty, so template
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 PARTS = ("subject", "body_text", "body_html")
 DEFAULT_FILES = {"subject": "subject.txt", "body_text": "body.txt", "body_html": "body.html"}
 OUTBOX_CHUNK = 500  # messages per bulk insert
+DEFAULT_TEMPLATE = 0
 SUBJECT_MAX = 500
 
 
@@ -123,49 +124,52 @@ def sample_context() -> dict:
 
 
 class EventRenderer:
-    """Renders one event's email per language (overrides first), cached for shared messages."""
+    """Renders one event's email, per template (an override or the default), cached for shared
+    messages. Recipients whose languages resolve to the same template share messages."""
 
     def __init__(self, event: DirectoryEvent) -> None:
         self.event = event
         self.context = event_context(event)
-        self._templates: dict[str, dict] = {}
-        self._shared: dict[str, Content] = {}
+        self._ids: dict[str, int] = {}
+        self._templates: dict[int, dict] = {DEFAULT_TEMPLATE: default_templates()}
+        self._shared: dict[int, Content] = {}
 
-    def content(self, language: str, recipient: Recipient | None = None) -> Content:
-        if recipient is None and language in self._shared:
-            return self._shared[language]
+    def template_id(self, language: str) -> int:
+        """The override that renders for `language` (its id), or DEFAULT_TEMPLATE."""
+        if language not in self._ids:
+            override = find_override(self.event.store_id, self.event.kind, language)
+            self._ids[language] = override.pk if override else DEFAULT_TEMPLATE
+            if override:
+                self._templates[override.pk] = {p: getattr(override, p) for p in PARTS}
+        return self._ids[language]
+
+    def content(self, template_id: int, recipient: Recipient | None = None) -> Content:
+        if recipient is None and template_id in self._shared:
+            return self._shared[template_id]
         context = {**self.context, "recipient": recipient_context(recipient)}
-        templates = self._templates_for(language)
         try:
-            content = render_content(templates, context)
+            content = render_content(self._templates[template_id], context)
         except (TemplateDoesNotExist, TemplateSyntaxError, ValidationError) as exc:
             logger.warning(
                 "Email template override of store %s failed: %s", self.event.store_id, exc
             )
             content = render_content(default_templates(), context)
         if recipient is None:
-            self._shared[language] = content
+            self._shared[template_id] = content
         return content
 
-    def _templates_for(self, language: str) -> dict:
-        if language not in self._templates:
-            override = find_override(self.event.store_id, self.event.kind, language)
-            if override is None:
-                self._templates[language] = default_templates()
-            else:
-                self._templates[language] = {p: getattr(override, p) for p in PARTS}
-        return self._templates[language]
 
-
-def batches(recipients: Iterator[Recipient], size: int) -> Iterator[list[Recipient]]:
-    """At most `size` recipients per batch, one language per batch; at most one open batch per
-    language is held in memory."""
-    pending: dict[str, list[Recipient]] = {}
+def batches(
+    recipients: Iterator[Recipient], size: int, key: Callable[[Recipient], int]
+) -> Iterator[list[Recipient]]:
+    """At most `size` recipients per batch, one `key` (template) per batch; at most one open
+    batch per key is held in memory."""
+    pending: dict[int, list[Recipient]] = {}
     for recipient in recipients:
-        batch = pending.setdefault(recipient.language, [])
+        batch = pending.setdefault(key(recipient), [])
         batch.append(recipient)
         if len(batch) >= size:
-            yield pending.pop(recipient.language)
+            yield pending.pop(key(recipient))
     yield from pending.values()
 
 
@@ -185,13 +189,17 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
     pending: list[OutgoingMessage] = []
     written = 0
     if resolution.to or resolution.cc:
-        content = renderer.content(DEFAULT_LANGUAGE)
+        content = renderer.content(renderer.template_id(DEFAULT_LANGUAGE))
         pending.append(
             _message(event, settings, content, to=resolution.to, cc=resolution.cc, **common)
         )
-    for batch in batches(resolution.bcc(), bcc_batch_size()):
+
+    def template_of(recipient: Recipient) -> int:
+        return renderer.template_id(recipient.language)
+
+    for batch in batches(resolution.bcc(), bcc_batch_size(), template_of):
         single = batch[0] if len(batch) == 1 else None
-        content = renderer.content(batch[0].language, single)
+        content = renderer.content(template_of(batch[0]), single)
         pending.append(_message(event, settings, content, bcc=[r.address for r in batch], **common))
         if len(pending) >= OUTBOX_CHUNK:
             written += len(enqueue(pending))
