@@ -71,7 +71,10 @@ class Record:
 def dn_key(dn: str) -> str:
     """A comparison key for DNs: case and spaces around separators do not matter. Good enough
     for the DNs directories write themselves (escaped commas stay escaped)."""
-    return ",".join(part.strip() for part in dn.lower().split(","))
+    key = dn.lower()
+    if " ," in key or ", " in key:
+        key = ",".join(part.strip() for part in key.split(","))
+    return key
 
 
 def attributes_for(conn: DirectoryConnection, kind: str) -> list[str]:

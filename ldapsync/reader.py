@@ -103,19 +103,25 @@ def highest_usn(connection: ldap3.Connection) -> str:
     return ""
 
 
-def next_watermark(seen: str, started_usn: str, elapsed: float, margin: float) -> str:
-    """Where the next incremental pass starts. USNs: the value before this pass began (changes
-    made during the pass are re-read). Timestamps (modifyTimestamp, entryCSN): the highest seen,
-    wound back by the pass duration plus a margin for the same reason; re-reading is harmless."""
+def next_watermark(seen: str, started_usn: str, started_at: dt.datetime, margin: float) -> str:
+    """Where the next incremental pass starts (it asks for change values >= this).
+
+    USNs: one past the highestCommittedUSN read before this pass, so changes made during the
+    pass are read next time. Timestamps (modifyTimestamp, entryCSN): one second past the highest
+    value seen, but never later than this pass's start minus `margin` (the clock skew allowed
+    between us and the directory): an entry changed after we read it carries a later value
+    than the start of the pass, so it is read again; re-reading is harmless.
+    """
     if started_usn:
-        return started_usn
+        return str(int(started_usn) + 1)
     if not seen or seen.isdigit():
         return seen
     try:
-        stamp = dt.datetime.strptime(seen[:14], "%Y%m%d%H%M%S")
+        stamp = dt.datetime.strptime(seen[:14], "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
     except ValueError:
         return seen
-    stamp -= dt.timedelta(seconds=elapsed + margin)
+    limit = started_at.astimezone(dt.UTC) - dt.timedelta(seconds=margin)
+    stamp = min(stamp + dt.timedelta(seconds=1), limit)
     text = stamp.strftime("%Y%m%d%H%M%S")
     return f"{text}.000000Z#000000#000#000000" if "#" in seen else f"{text}Z"
 

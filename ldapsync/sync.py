@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -76,7 +76,7 @@ def sync_store(
 
 
 def _full(store, conn, status, ldap, allow_mass_delete, progress) -> SyncResult:
-    started = time.monotonic()
+    started = timezone.now()
     started_usn = _start_usn(conn, ldap)
     records = reader.read_records(ldap, conn, progress=progress)
     if DirectoryObject.objects.filter(store=store, source=SOURCE).exists():
@@ -95,7 +95,7 @@ def _full(store, conn, status, ldap, allow_mass_delete, progress) -> SyncResult:
 
 
 def _incremental(store, conn, status, ldap, due, allow_mass_delete, progress) -> SyncResult:
-    started = time.monotonic()
+    started = timezone.now()
     started_usn = _start_usn(conn, ldap)
     changed = f"({conn.change_attribute}>={status.watermark})"
     records = reader.read_records(ldap, conn, extra_filter=changed, progress=progress)
@@ -117,12 +117,11 @@ def _start_usn(conn: DirectoryConnection, ldap) -> str:
     return reader.highest_usn(ldap) if conn.flavor == Flavor.ACTIVE_DIRECTORY else ""
 
 
-def _watermark(old: str, records, started_usn: str, started: float) -> str:
+def _watermark(old: str, records, started_usn: str, started: datetime) -> str:
     seen = reader.highest([r.change for r in records])
     if not seen and not started_usn:
         return old
-    elapsed = time.monotonic() - started
-    new = reader.next_watermark(seen, started_usn, elapsed, settings.LDAP_SYNC_OVERLAP_SECONDS)
+    new = reader.next_watermark(seen, started_usn, started, settings.LDAP_SYNC_OVERLAP_SECONDS)
     return reader.highest([old, new])
 
 
