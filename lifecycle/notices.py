@@ -20,15 +20,9 @@ from django.template import Template
 
 from identitystores.directory import DirectoryObject
 from identitystores.models import IdentityStore
-from notifications.emails import (
-    Content,
-    batches,
-    bcc_batch_size,
-    recipient_context,
-    render_content,
-)
+from notifications.emails import Content, bcc_batch_size, recipient_context, render_content
 from notifications.models import NotificationSettings
-from notifications.outbox import enqueue, new_message
+from notifications.outbox import chunks, enqueue, new_message
 from notifications.recipients import Recipient, expand, store_to_cc
 from notifications.templates_store import compile_template
 
@@ -80,7 +74,8 @@ def send_notice(
         content = _render("notice", context, None)
         rows.append(_message(store, settings, content, LIFECYCLE_KIND, to=to, cc=cc))
     seen = {a.lower() for a in to + cc}
-    for batch in batches(expand(store.pk, objects, exclude=seen), bcc_batch_size()):
+    # Life-cycle notices are in English only, so batches need not be split by language.
+    for batch in chunks(expand(store.pk, objects, exclude=seen), bcc_batch_size()):
         single = batch[0] if len(batch) == 1 else None
         content = _render("notice", context, single)
         bcc = [r.address for r in batch]
