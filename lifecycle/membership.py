@@ -124,30 +124,24 @@ def start(run: Run, pk: int) -> None:
     item.save(update_fields=["start_applied"])
 
 
-@transaction.atomic
 def remind(run: Run, pk: int) -> None:
     """Once per removal date: the claim sets `reminded_for` to the date reminded of."""
-    item = TM.objects.only("action").filter(pk=pk).first()
-    if item is None:
-        return
-    removal = "end_date" if item.action == JOIN else "start_date"
-    state = (
-        Q(state=State.ACTIVE, start_applied=True)
-        if item.action == JOIN
-        else Q(state=State.SCHEDULED)
-    )
-    item = claim(TM, pk, state & ~Q(reminded_for=F(removal)), TM_RELATED, reminded_for=F(removal))
-    if item is None:
-        return
-    if not is_member(item.group_id, item.user_id):
+    action = TM.objects.filter(pk=pk).values_list("action", flat=True).first()
+    if action == JOIN:
+        _remind(run, pk, Q(state=State.ACTIVE, start_applied=True), "end_date")
+    elif action == LEAVE:
+        _remind(run, pk, Q(state=State.SCHEDULED), "start_date")
+
+
+@transaction.atomic
+def _remind(run: Run, pk: int, state: Q, removal: str) -> None:
+    condition = state & ~Q(reminded_for=F(removal))
+    item = claim(TM, pk, condition, TM_RELATED, reminded_for=F(removal))
+    if item is None or not is_member(item.group_id, item.user_id):
         return
     run.counts["reminders"] += 1
-    run.counts["messages"] += send_notice(
-        run.store,
-        run.settings,
-        _leaving_soon(run, item.group, item.user, item.removal_date),
-        {item.user_id},
-    )
+    notice = _leaving_soon(run, item.group, item.user, item.removal_date)
+    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.user_id})
 
 
 @transaction.atomic

@@ -43,8 +43,17 @@ def plan(run: Run) -> list[Phase]:
         (sorted(should - current), lambda r, pk: join(r, config, pk)),
     ]
     if config.send_warnings and run.settings is not None:
+        _add_markers(config, should & current)
         phases.append((sorted(should), lambda r, pk: warn(r, config, pk)))
     return phases
+
+
+def _add_markers(config: PasswordExpiryGroup, user_ids: set[int]) -> None:
+    """Warning markers for members the job did not add itself (in the group already)."""
+    PasswordExpiryMember.objects.bulk_create(
+        [PasswordExpiryMember(config=config, user_id=pk) for pk in sorted(user_ids)],
+        ignore_conflicts=True,
+    )
 
 
 def expiring_users(run: Run, within_days: int):
@@ -58,42 +67,43 @@ def expiring_users(run: Run, within_days: int):
     ).values_list("pk", flat=True)
 
 
-@transaction.atomic
+# Each transaction below starts with its write (the membership change or the marker update), so
+# concurrent runs queue on the write lock instead of upgrading a read (SQLite would refuse).
+
+
 def join(run: Run, config: PasswordExpiryGroup, pk: int) -> None:
     user = DirectoryObject.objects.get(pk=pk)
     try:
-        changes.add_member(config.group, user, run.actor)
+        with transaction.atomic():
+            changes.add_member(config.group, user, run.actor)
+            PasswordExpiryMember.objects.get_or_create(config=config, user=user)
     except ChangeError:  # another run added the user first
         run.counts["unchanged"] += 1
         return
-    PasswordExpiryMember.objects.get_or_create(config=config, user=user)
     run.counts["applied"] += 1
 
 
-@transaction.atomic
 def leave(run: Run, config: PasswordExpiryGroup, pk: int) -> None:
     member = DirectoryObject.objects.get(pk=pk)
     try:
-        changes.remove_member(config.group, member, run.actor)
+        with transaction.atomic():
+            changes.remove_member(config.group, member, run.actor)
+            PasswordExpiryMember.objects.filter(config=config, user=member).delete()
     except ChangeError:  # another run removed it first
         run.counts["unchanged"] += 1
         return
-    PasswordExpiryMember.objects.filter(config=config, user=member).delete()
     run.counts["applied"] += 1
 
 
 @transaction.atomic
 def warn(run: Run, config: PasswordExpiryGroup, pk: int) -> None:
     """One warning per member and store day: the marker update is the claim."""
-    if not is_member(config.group_id, pk):
-        return
-    marker, _ = PasswordExpiryMember.objects.get_or_create(config=config, user_id=pk)
     claimed = (
-        PasswordExpiryMember.objects.filter(pk=marker.pk)
+        PasswordExpiryMember.objects.filter(config=config, user_id=pk)
         .exclude(warned_on=run.today)
         .update(warned_on=run.today)
     )
-    if not claimed:
+    if not claimed or not is_member(config.group_id, pk):
         return
     user = DirectoryObject.objects.get(pk=pk)
     expires_on = days.today(run.store, user.password_expires)
