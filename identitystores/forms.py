@@ -2,6 +2,8 @@
 
 from django import forms
 
+from dirmgr import formfields
+
 from .models import IdentityStore, Portal
 
 
@@ -18,6 +20,7 @@ class PortalForm(forms.ModelForm):
     class Meta:
         model = Portal
         fields = ["name", "url", "stores"]
+        field_classes = {"stores": formfields.ModelMultipleChoiceField}
         widgets = {"stores": forms.CheckboxSelectMultiple}
         labels = {"stores": "Linked identity stores"}
 

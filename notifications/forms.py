@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 
+from dirmgr import formfields
 from identitystores.models import IdentityStore
 
 from .addresses import normalise_address, normalise_address_list, normalise_host
@@ -115,6 +116,7 @@ class NotificationSettingsForm(forms.ModelForm):
             "ml_on_join", "ml_on_leave", "ml_days_before_enabled", "ml_days_before",
             "mb_same_as_membership", *MANAGED_BY_OWN,
         ]  # fmt: skip
+        field_classes = {"portal": formfields.ModelChoiceField}
         widgets = {
             "auth_type": forms.RadioSelect,
             "to_recipients": forms.TextInput(

@@ -139,3 +139,22 @@ def test_it_never_fails_signing_in_with_garbage(client, db, path):
     for value in ["\x00", "a" * 10000, "\r\n", "' OR 1=1 --"]:
         response = client.post(path, {"username": value, "password": value})
         assert response.status_code in (200, 429)
+
+
+def test_it_refuses_ids_no_column_can_hold(alice_client, contoso):
+    huge = "99999999999999999999"
+    response = alice_client.post(
+        "/portals/new/", {"name": "P", "url": "https://p.test/", "stores": [huge]}
+    )
+    assert "Select a valid choice" in response.content.decode()
+    response = alice_client.post(
+        f"/identity-stores/{contoso.pk}/configurations/notifications/",
+        {
+            "smtp_host": "h.test",
+            "from_email": "a@h.test",
+            "port": "25",
+            "auth_type": "basic",
+            "portal": huge,
+        },
+    )
+    assert "Select a valid choice" in response.content.decode()
