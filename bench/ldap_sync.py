@@ -193,7 +193,8 @@ def make_changes(slapd: Slapd, users: int, groups: int, count: int, rng: random.
         "rename": count * 5 // 100,
     }
     plan["delete"] = count - sum(plan.values())
-    picked = rng.sample(range(10, users), plan["mail"] + plan["manager"] + plan["rename"] + plan["delete"])
+    touched = plan["mail"] + plan["manager"] + plan["rename"] + plan["delete"]
+    picked = rng.sample(range(10, users), touched)
     cursor = iter(picked)
     for _ in range(plan["mail"]):
         i = next(cursor)
@@ -244,8 +245,11 @@ def run(args, rng: random.Random, workdir: str, slapd: Slapd) -> None:
     values = write_ldif(ldif, args.users, args.groups, args.members, rng)
     started = time.perf_counter()
     slapd.load(ldif)
-    print(f"slapadd -q: {args.users} users, {args.groups} groups, {values} member values "
-          f"in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"slapadd -q: {args.users} users, {args.groups} groups, {values} member values "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
     slapd.start()
     setup_django(workdir)
     from identitystores.directory import GroupMembership
@@ -268,8 +272,10 @@ def run(args, rng: random.Random, workdir: str, slapd: Slapd) -> None:
     incremental = sync_store(store, reconcile_now=False)
     print(f"incremental sync: {incremental.counts} in {incremental.duration:.2f} s", flush=True)
     reconciled = sync_store(store, reconcile_now=True)
-    print(f"incremental + reconciliation: {reconciled.counts} in {reconciled.duration:.2f} s",
-          flush=True)
+    print(
+        f"incremental + reconciliation: {reconciled.counts} in {reconciled.duration:.2f} s",
+        flush=True,
+    )
     assert reconciled.counts["deleted"] == plan["delete"], reconciled.counts
     events = DirectoryEvent.objects.filter(store=store).count()
     print(f"directory events recorded: {events}", flush=True)

@@ -230,7 +230,8 @@ NOTIFICATION_BCC_BATCH = env.int("NOTIFICATION_BCC_BATCH", default=100)
 
 # LDAP / Active Directory stores (ldapsync, docs/ldap.md). Incremental sync runs every
 # LDAP_SYNC_INTERVAL_SECONDS (beat); a reconciliation (deletes, renames) when the last is older
-# than LDAP_RECONCILE_INTERVAL_SECONDS. A pass re-reads this many seconds before its watermark.
+# than LDAP_RECONCILE_INTERVAL_SECONDS. The overlap is the clock skew allowed between this server
+# and the directory: each pass re-reads changes stamped up to that long before it started.
 LDAP_RECONCILE_INTERVAL_SECONDS = env.float("LDAP_RECONCILE_INTERVAL_SECONDS", default=3600.0)
 LDAP_SYNC_OVERLAP_SECONDS = env.float("LDAP_SYNC_OVERLAP_SECONDS", default=60.0)
 # A claim on a store's sync older than this belongs to a dead process.

@@ -163,7 +163,10 @@ def _dns(attrs: dict, name: str) -> list[str]:
     values = attrs.get(name) or []
     if isinstance(values, str):
         values = [values]
-    return [dn_key(v) for v in values]
+    keys = [v.lower() for v in values]
+    if any(" ," in k or ", " in k for k in keys):
+        keys = [dn_key(k) for k in keys]
+    return keys
 
 
 def _rdn_value(dn: str) -> str:
