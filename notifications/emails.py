@@ -10,7 +10,7 @@ person (`recipient.name`); in a shared message `recipient` is empty, so template
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -159,12 +159,18 @@ class EventRenderer:
         return content
 
 
+def by_language(recipient: Recipient) -> str:
+    return recipient.language
+
+
 def batches(
-    recipients: Iterator[Recipient], size: int, key: Callable[[Recipient], int]
+    recipients: Iterator[Recipient],
+    size: int,
+    key: Callable[[Recipient], Hashable] = by_language,
 ) -> Iterator[list[Recipient]]:
-    """At most `size` recipients per batch, one `key` (template) per batch; at most one open
-    batch per key is held in memory."""
-    pending: dict[int, list[Recipient]] = {}
+    """At most `size` recipients per batch, one `key` (template, by default language) per batch;
+    at most one open batch per key is held in memory."""
+    pending: dict[Hashable, list[Recipient]] = {}
     for recipient in recipients:
         batch = pending.setdefault(key(recipient), [])
         batch.append(recipient)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from identitystores.access import get_store_for_admin
 
@@ -103,10 +103,11 @@ def template_edit(
     return render(request, "identitystores/directory/email_template_form.html", context)
 
 
-@require_POST
 def template_delete(request: HttpRequest, store_id: int, template_id: int) -> HttpResponse:
-    store = get_store_for_admin(request, store_id)
+    store = get_store_for_admin(request, store_id)  # before the method check: no hint it exists
     template = get_object_or_404(EmailTemplate, store=store, pk=template_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     template.delete()
     messages.success(request, f"Template “{template}” deleted; the default applies again.")
     return redirect("notifications:email_templates", store.pk)
