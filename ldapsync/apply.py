@@ -58,7 +58,7 @@ class Applier:
         found = DirectoryObject.objects.select_related("ldap_entry").filter(
             store=self.store, external_id__in=[r.external_id for r in batch]
         )
-        existing = {o.external_id: o for o in found}
+        existing = {o.external_id: self._own(o) for o in found}
         done = {}
         for record in batch:
             obj = existing.get(record.external_id)
@@ -98,12 +98,21 @@ class Applier:
         if link is None:
             EntryLink.objects.create(object=obj, store=self.store, dn=record.dn, dn_key=key)
         elif link.dn != record.dn:
-            self.ids.pop(link.dn_key, None)
+            # The old DN stays resolvable for this pass: groups may still list it until the
+            # directory's refint overlay has rewritten them (it does so in the background).
             link.dn, link.dn_key = record.dn, key
             link.save(update_fields=["dn", "dn_key"])
             self.counts["renamed"] += 1
         self.ids[key] = obj.pk
         return obj
+
+    def _own(self, obj: DirectoryObject) -> DirectoryObject:
+        """Objects are read by store, so they share its instance (one query saved per change)."""
+        obj.store = self.store
+        return obj
+
+    def _get(self, pk: int | None) -> DirectoryObject | None:
+        return None if pk is None else self._own(DirectoryObject.objects.get(pk=pk))
 
     # --- pass 2: members, owners, managers -----------------------------------------------------
     def _references(self, batch: list[Record], objects: dict[str, DirectoryObject]) -> None:
@@ -126,16 +135,16 @@ class Applier:
     def _managers(self, user: DirectoryObject, wanted: list[int], state: _State) -> None:
         primary = wanted[0] if wanted else None
         if user.primary_manager_id != primary:
-            changes.set_primary_manager(user, _get(primary), SYNC_ACTOR)
+            changes.set_primary_manager(user, self._get(primary), SYNC_ACTOR)
             self.counts["references"] += 1
         if not self.conn.additional_manager_attribute:
             return  # kept in the Admin Center only: the directory has no attribute for them
         current = state.additional_managers.get(user.pk, set())
         desired = set(wanted[1:])
         for pk in current - desired:
-            changes.remove_additional_manager(user, _get(pk), SYNC_ACTOR)
+            changes.remove_additional_manager(user, self._get(pk), SYNC_ACTOR)
         for pk in [p for p in wanted[1:] if p not in current]:
-            changes.add_additional_manager(user, _get(pk), SYNC_ACTOR)
+            changes.add_additional_manager(user, self._get(pk), SYNC_ACTOR)
         self.counts["references"] += len(current ^ desired)
 
     def _owners(
@@ -143,16 +152,16 @@ class Applier:
     ) -> None:
         primary = owners[0] if owners else None
         if group.primary_owner_id != primary:
-            changes.set_primary_owner(group, _get(primary), SYNC_ACTOR)
+            changes.set_primary_owner(group, self._get(primary), SYNC_ACTOR)
             self.counts["references"] += 1
         if not self.conn.additional_owner_attribute:
             return
         current = state.additional_owners.get(group.pk, set())
         desired = set(co_owners)
         for pk in current - desired:
-            changes.remove_additional_owner(group, _get(pk), SYNC_ACTOR)
+            changes.remove_additional_owner(group, self._get(pk), SYNC_ACTOR)
         for pk in [p for p in co_owners if p not in current]:
-            changes.add_additional_owner(group, _get(pk), SYNC_ACTOR)
+            changes.add_additional_owner(group, self._get(pk), SYNC_ACTOR)
         self.counts["references"] += len(current ^ desired)
 
     def _members(self, group: DirectoryObject, wanted: list[int], state: _State) -> None:
@@ -161,7 +170,10 @@ class Applier:
         removed, added = current - desired, [p for p in wanted if p not in current]
         if not removed and not added:
             return
-        others = DirectoryObject.objects.in_bulk([*removed, *added])
+        others = {
+            pk: self._own(o)
+            for pk, o in DirectoryObject.objects.in_bulk([*removed, *added]).items()
+        }
         for pk in removed:
             changes.remove_member(group, others[pk], SYNC_ACTOR)
         for pk in added:
@@ -202,10 +214,6 @@ def _values(conn: DirectoryConnection, record: Record) -> dict:
         if conn.password_last_set_attribute:
             values["password_last_set"] = record.password_last_set
     return values
-
-
-def _get(pk: int | None) -> DirectoryObject | None:
-    return None if pk is None else DirectoryObject.objects.get(pk=pk)
 
 
 def _batches(records: list[Record]) -> Iterable[list[Record]]:

@@ -37,8 +37,9 @@ def reconcile(
     gone = [pk for ext, pk in ours.items() if ext not in present]
     _guard(len(gone), len(ours), allow_mass_delete)
     moved = _refresh_dns(store, present, ours)
-    for pk in gone:
-        delete_object(DirectoryObject.objects.get(pk=pk))
+    for obj in DirectoryObject.objects.filter(pk__in=gone):
+        obj.store = store  # one instance for all: no query per change to find the store
+        delete_object(obj)
     return {"deleted": len(gone), "moved": moved}
 
 
@@ -88,6 +89,7 @@ def delete_object(obj: DirectoryObject) -> None:
         pk__in=GroupMembership.objects.filter(member=obj).values("group_id")
     )
     for group in groups:
+        group.store = obj.store
         changes.remove_member(group, obj, SYNC_ACTOR)
     audit.record(obj.store, SYNC_ACTOR.name, "directory.deleted", [(obj.name[:120], obj.name, "")])
     obj.delete()
