@@ -235,7 +235,7 @@ NOTIFICATION_BCC_BATCH = env.int("NOTIFICATION_BCC_BATCH", default=100)
 LDAP_RECONCILE_INTERVAL_SECONDS = env.float("LDAP_RECONCILE_INTERVAL_SECONDS", default=3600.0)
 LDAP_SYNC_OVERLAP_SECONDS = env.float("LDAP_SYNC_OVERLAP_SECONDS", default=60.0)
 # A claim on a store's sync older than this belongs to a dead process.
-LDAP_SYNC_STALE_SECONDS = env.float("LDAP_SYNC_STALE_SECONDS", default=6 * 3600.0)
+LDAP_SYNC_STALE_SECONDS = env.float("LDAP_SYNC_STALE_SECONDS", default=3600.0)
 # Sync refuses to delete more than this fraction of a store's objects in one pass.
 LDAP_SYNC_MAX_DELETE_FRACTION = env.float("LDAP_SYNC_MAX_DELETE_FRACTION", default=0.5)
 # Directory users signing in for the first time get no role unless this is set: then they become

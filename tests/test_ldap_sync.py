@@ -213,3 +213,43 @@ def test_it_runs_from_the_command_line(synced, slapd, capsys):
 
     assert "incremental sync of Example LDAP" in capsys.readouterr().out
     assert obj(synced, "Erin Lead")
+
+
+@pytest.fixture
+def eager_celery():
+    from dirmgr.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = False
+
+
+def test_it_syncs_enabled_stores_from_the_periodic_task(ldap_store, eager_celery, settings):
+    from ldapsync.tasks import sync_all
+
+    assert settings.CELERY_BEAT_SCHEDULE["ldap-sync"]["task"] == "ldapsync.sync_all"
+
+    assert sync_all() == 1
+
+    assert SyncStatus.objects.get(store=ldap_store).last_kind == "import"
+    assert DirectoryObject.objects.filter(store=ldap_store).count() == 9
+
+
+def test_it_skips_stores_with_periodic_sync_off(ldap_store, eager_celery):
+    from ldapsync.tasks import sync_all
+
+    DirectoryConnection.objects.filter(store=ldap_store).update(sync_enabled=False)
+
+    assert sync_all() == 0
+    assert not DirectoryObject.objects.filter(store=ldap_store).exists()
+
+
+def test_it_runs_one_sync_of_a_store_at_a_time(synced):
+    from django.utils import timezone
+
+    from ldapsync.sync import SyncBusy
+
+    SyncStatus.objects.filter(store=synced).update(running_since=timezone.now())
+
+    with pytest.raises(SyncBusy):
+        sync_store(synced)
