@@ -34,13 +34,12 @@ RELATED = ("store", "target", "holder")
 def plan(run: Run) -> list[Phase]:
     today = run.today
     items = MB.objects.filter(store=run.store)
-    phases: list[Phase] = [
-        (_ids(items.filter(state=State.SCHEDULED, end_date__lte=today)), skip_window),
-        (
-            _ids(items.filter(state=State.SCHEDULED, start_date__lte=today, end_date__gt=today)),
-            start,
-        ),
-    ]
+    scheduled = items.filter(state=State.SCHEDULED)
+    # Starts are read by start date only (the due-start index); those whose window has passed
+    # are the skipped ones of the first phase, which `start` does not claim.
+    passed = _ids(scheduled.filter(end_date__lte=today))
+    starts = sorted(set(_ids(scheduled.filter(start_date__lte=today))) - set(passed))
+    phases: list[Phase] = [(passed, skip_window), (starts, start)]
     days_before = _options(run)[2]
     if days_before:
         ending = items.filter(end_date__gt=today, end_date__lte=today + timedelta(days=days_before))
@@ -80,7 +79,8 @@ def skip_window(run: Run, pk: int) -> None:
 
 @transaction.atomic
 def start(run: Run, pk: int) -> None:
-    item = claim(MB, pk, Q(state=State.SCHEDULED), RELATED, state=State.ACTIVE)
+    window_open = Q(state=State.SCHEDULED, end_date__gt=run.today)
+    item = claim(MB, pk, window_open, RELATED, state=State.ACTIVE)
     if item is None:
         return
     if _holds(item):
@@ -192,4 +192,6 @@ def _details(item: TemporaryManagedBy, run: Run) -> list[tuple[str, str]]:
 
 
 def _ids(queryset) -> list[int]:
-    return list(queryset.order_by("pk").values_list("pk", flat=True))
+    """Due ids, in id order. Sorted here, not by the database: an ORDER BY id would tempt
+    SQLite into walking the store's rows in id order instead of using the due-date index."""
+    return sorted(queryset.order_by().values_list("pk", flat=True))

@@ -43,8 +43,9 @@ class Window(models.Model):
     `reminded_for` is the removal date the "X days before" reminder was sent for.
     """
 
+    # No index of its own: the (store, state, date) indexes below start with it.
     store = models.ForeignKey(
-        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+"
+        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     start_date = models.DateField("Start")
     end_date = models.DateField("End")
@@ -121,7 +122,7 @@ class AttestationRemoval(models.Model):
     """Group attestation marked a member for removal on a date (the member inactive period)."""
 
     store = models.ForeignKey(
-        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+"
+        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     group = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
     member = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
