@@ -4,7 +4,10 @@ ports for ldap:// (StartTLS) and ldaps://. The system slapd service is never tou
 
 Accounts: the root DN (`cn=admin`, used only to prepare data), `cn=sync` (the store's service
 account: may write, no size limit) and `cn=limited` (read-only, size limit 5, for the size-limit
-case). `load(ldif)` uses offline `slapadd -q` before `start()`.
+case). The refint overlay keeps member/manager/owner DNs right after renames and deletes, as in
+a production directory (it rewrites them without touching any timestamp). `load(ldif)` uses
+offline `slapadd -q` before `start()`. The fixtures at the end are used with
+`pytest_plugins = ["tests.ldap_server"]`.
 """
 
 from __future__ import annotations
