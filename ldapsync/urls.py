@@ -5,7 +5,7 @@ from . import views
 app_name = "ldapsync"
 urlpatterns = [
     path(
-        "identity-stores/<int:store_id>/directory-connection/",
+        "identity-stores/<id:store_id>/directory-connection/",
         views.directory_connection,
         name="connection",
     ),

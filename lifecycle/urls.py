@@ -5,22 +5,22 @@ from . import views
 app_name = "lifecycle"
 urlpatterns = [
     path(
-        "identity-stores/<int:store_id>/schedules/",
+        "identity-stores/<id:store_id>/schedules/",
         views.schedules_page,
         name="schedules",
     ),
     path(
-        "identity-stores/<int:store_id>/schedules/password-expiry-group/",
+        "identity-stores/<id:store_id>/schedules/password-expiry-group/",
         views.password_group,
         name="password_group",
     ),
     path(
-        "identity-stores/<int:store_id>/temporary-memberships/",
+        "identity-stores/<id:store_id>/temporary-memberships/",
         views.temporary_memberships,
         name="temporary_memberships",
     ),
     path(
-        "identity-stores/<int:store_id>/temporary-owners-managers/",
+        "identity-stores/<id:store_id>/temporary-owners-managers/",
         views.temporary_managed_by,
         name="temporary_managed_by",
     ),

@@ -6,33 +6,33 @@ from .views import outbox, settings_page, test_server
 app_name = "notifications"
 urlpatterns = [
     path(
-        "identity-stores/<int:store_id>/email-templates/",
+        "identity-stores/<id:store_id>/email-templates/",
         template_views.template_list,
         name="email_templates",
     ),
     path(
-        "identity-stores/<int:store_id>/email-templates/new/",
+        "identity-stores/<id:store_id>/email-templates/new/",
         template_views.template_edit,
         name="email_template_create",
     ),
     path(
-        "identity-stores/<int:store_id>/email-templates/<int:template_id>/",
+        "identity-stores/<id:store_id>/email-templates/<id:template_id>/",
         template_views.template_edit,
         name="email_template_edit",
     ),
     path(
-        "identity-stores/<int:store_id>/email-templates/<int:template_id>/delete/",
+        "identity-stores/<id:store_id>/email-templates/<id:template_id>/delete/",
         template_views.template_delete,
         name="email_template_delete",
     ),
-    path("identity-stores/<int:store_id>/outbox/", outbox.outbox_page, name="outbox"),
+    path("identity-stores/<id:store_id>/outbox/", outbox.outbox_page, name="outbox"),
     path(
-        "identity-stores/<int:store_id>/configurations/notifications/",
+        "identity-stores/<id:store_id>/configurations/notifications/",
         settings_page.notifications_page,
         name="settings",
     ),
     path(
-        "identity-stores/<int:store_id>/configurations/notifications/test-server/",
+        "identity-stores/<id:store_id>/configurations/notifications/test-server/",
         test_server.test_server,
         name="test_server",
     ),

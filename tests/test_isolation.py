@@ -12,7 +12,7 @@ PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
 def store_routes() -> list[str]:
-    """Route strings (with <int:...> placeholders) that take a store_id."""
+    """Route strings (with <id:...> placeholders) that take a store_id."""
 
     def walk(patterns, prefix=""):
         for p in patterns:
@@ -21,7 +21,7 @@ def store_routes() -> list[str]:
             elif isinstance(p, URLPattern):
                 yield prefix + str(p.pattern)
 
-    return sorted({r for r in walk(get_resolver().url_patterns) if "<int:store_id>" in r})
+    return sorted({r for r in walk(get_resolver().url_patterns) if "<id:store_id>" in r})
 
 
 def url_for(route: str, store_id: int) -> str:
@@ -29,7 +29,7 @@ def url_for(route: str, store_id: int) -> str:
         converter, name = match.groups()
         if name == "store_id":
             return str(store_id)
-        return "1" if converter in ("int", None) else "x"
+        return "1" if converter in ("id", "int", None) else "x"
 
     return "/" + PARAM.sub(fill, route)
 
@@ -39,7 +39,7 @@ ROUTES = store_routes()
 
 def test_it_finds_the_store_pages():
     assert len(ROUTES) >= 7
-    assert "identity-stores/<int:store_id>/configurations/notifications/" in ROUTES
+    assert "identity-stores/<id:store_id>/configurations/notifications/" in ROUTES
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -50,7 +50,11 @@ def test_it_hides_every_store_url_from_admins_of_other_stores(alice_client, fabr
         assert response.status_code == 404, f"{method.upper()} {url} → {response.status_code}"
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if PARAM.findall(r) == [("int", "store_id")]])
+@pytest.mark.parametrize("route", [r for r in ROUTES if PARAM.findall(r) == [("id", "store_id")]])
 def test_it_serves_the_same_url_to_the_stores_own_admin(alice_client, contoso, route):
     response = alice_client.get(url_for(route, contoso.pk))
     assert response.status_code in (200, 302, 405), route
+
+
+def test_it_answers_404_for_ids_no_column_can_hold(alice_client):
+    assert alice_client.get("/identity-stores/99999999999999999999/edit/").status_code == 404
