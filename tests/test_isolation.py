@@ -21,7 +21,7 @@ def store_routes() -> list[str]:
             elif isinstance(p, URLPattern):
                 yield prefix + str(p.pattern)
 
-    return sorted({r for r in walk(get_resolver().url_patterns) if "<id:store_id>" in r})
+    return sorted({r for r in walk(get_resolver().url_patterns) if ":store_id>" in r})
 
 
 def url_for(route: str, store_id: int) -> str:
