@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from identitystores.access import get_store_for_admin
 
-from .. import outbox
+from .. import outbox, outbox_chart
 from ..models import OutgoingMessage
 
 Status = OutgoingMessage.Status
@@ -46,12 +46,13 @@ def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
         "show": show,
         "filters": [(key, label) for key, (label, _) in FILTERS.items()],
         "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "chart": outbox_chart.chart(store),
     }
     return render(request, "notifications/outbox.html", context)
 
 
 def _act(request: HttpRequest, store, show: str) -> HttpResponse:
-    ids = [int(value) for value in request.POST.getlist("message") if value.isdigit()]
+    ids = [int(v) for v in request.POST.getlist("message") if v.isdigit() and len(v) <= 18]
     action = request.POST.get("action")
     if action == "send":
         count = outbox.send_now(store, request.user, ids)
