@@ -19,8 +19,15 @@ def record(
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     name = actor_obj.get_username() if actor_obj else (str(actor) if actor else "system")
     rows = [
-        AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action,
-                   field=field, old_value=old, new_value=new)
+        AuditEntry(
+            store=store,
+            actor=actor_obj,
+            actor_name=name,
+            action=action,
+            field=field,
+            old_value=old,
+            new_value=new,
+        )
         for field, old, new in changes
     ] or [AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action)]
     AuditEntry.objects.bulk_create(rows)

@@ -59,7 +59,9 @@ class StoreRole(models.Model):
     class Role(models.TextChoices):
         ADMINISTRATOR = "administrator", "Administrator"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_roles"
+    )
     store = models.ForeignKey(IdentityStore, on_delete=models.CASCADE, related_name="roles")
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.ADMINISTRATOR)
 
