@@ -81,6 +81,14 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dirmgr.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Web, workers and beat share the file. In SQLite's default DEFERRED mode a transaction that
+    # reads before it writes fails at once with "database is locked" when another process holds
+    # the write lock (django-celery-beat's schedule sync does this); IMMEDIATE takes the lock at
+    # BEGIN and waits up to `timeout` seconds for it instead.
+    _sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite_options.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite_options.setdefault("timeout", 20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -126,10 +126,15 @@ def plan(rows: list[OutgoingMessage]) -> dict[int, dict[TransportConfig | None, 
 
 
 def _config(store_settings: NotificationSettings | None, row: OutgoingMessage):
-    if store_settings is None or not store_settings.smtp_host:
+    if store_settings is None:
         return None
     username, password = acting_credentials(row)
-    return config_from_settings(store_settings, acting_username=username, acting_password=password)
+    config = config_from_settings(
+        store_settings, acting_username=username, acting_password=password
+    )
+    if config.auth != "graph" and not config.host:  # Graph needs no SMTP server
+        return None
+    return config
 
 
 def acting_credentials(row: OutgoingMessage) -> tuple[str, str]:

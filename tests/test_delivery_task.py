@@ -258,3 +258,51 @@ def test_it_keeps_the_message_id_across_attempts(mail_settings, memory_broker):
 
     assert message_id
     assert mail_settings.server.wait_for(1)[0].message["Message-ID"] == message_id
+
+
+def test_it_sends_over_oauth2_with_one_token_for_the_whole_batch(
+    contoso_mail, smtp_server, identity_server, memory_broker
+):
+    idp = identity_server()
+    server = smtp_server("starttls", token_checker=idp.is_valid)
+    contoso_mail.port = server.port
+    contoso_mail.ssl_enabled = True
+    contoso_mail.use_smtp_auth = True
+    contoso_mail.auth_type = NotificationSettings.AuthType.OAUTH2
+    contoso_mail.token_endpoint = idp.token_endpoint
+    contoso_mail.client_id = idp.client_id
+    contoso_mail.client_secret = idp.client_secret
+    contoso_mail.scope = "https://outlook.office.com/SMTP.Send"
+    contoso_mail.save()
+    ids = make_rows(contoso_mail, 12)
+
+    tasks.deliver(ids)
+
+    assert len(server.wait_for(12)) == 12
+    assert {m.tls for m in server.received} == {True}
+    assert len(idp.token_calls) == 1
+    assert len(server.auth_attempts) == 4  # one XOAUTH2 per connection
+    assert {row.status for row in rows(ids)} == {Status.SENT}
+
+
+def test_it_sends_through_graph_without_an_smtp_server(
+    contoso_mail, identity_server, settings, memory_broker
+):
+    idp = identity_server()
+    settings.GRAPH_LOGIN_AUTHORITY_HOST = idp.netloc
+    contoso_mail.smtp_host = ""
+    contoso_mail.use_smtp_auth = True
+    contoso_mail.auth_type = NotificationSettings.AuthType.OAUTH2
+    contoso_mail.token_endpoint = idp.graph_endpoint
+    contoso_mail.client_id = idp.client_id
+    contoso_mail.client_secret = idp.client_secret
+    contoso_mail.scope = idp.tenant
+    contoso_mail.save()
+    ids = make_rows(contoso_mail, 3)
+
+    tasks.deliver(ids)
+
+    sent = idp.wait_for_graph(3)
+    assert {m.mailbox for m in sent} == {"directory@contoso.test"}
+    assert {row.status for row in rows(ids)} == {Status.SENT}
+    assert len(idp.token_calls) == 1
