@@ -2,18 +2,20 @@
 
 To:/CC: of the store get one message of their own (English, the store's default language). Every
 other recipient is in Bcc, `NOTIFICATION_BCC_BATCH` per message, one template per message (the
-recipient's language picks the template). A message with a single recipient is rendered for that
-person (`recipient.name`); in a shared message `recipient` is empty, so templates should write
+recipient's language picks the template). With NOTIFICATION_BCC_BATCH = 1 every message is
+personal and `recipient` holds that person's name, address and language; a message shared by
+several recipients leaves `recipient` empty, so templates should write
 `{% if recipient.name %}…{% endif %}`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
@@ -24,7 +26,7 @@ from .events import DirectoryEvent, EventKind, Route
 from .models import NotificationSettings, OutgoingMessage
 from .outbox import enqueue, new_message
 from .recipients import DEFAULT_LANGUAGE, Recipient, resolve
-from .templates_store import compile_template, find_override, render
+from .templates_store import EmailTemplate, compile_template, find_override, render
 
 logger = logging.getLogger(__name__)
 
@@ -164,12 +166,15 @@ def by_language(recipient: Recipient) -> str:
 
 
 def batches(
-    recipients: Iterator[Recipient],
+    recipients: Iterable[Recipient],
     size: int,
-    key: Callable[[Recipient], Hashable] = by_language,
+    key: Callable[[Recipient], Hashable] | None = by_language,
 ) -> Iterator[list[Recipient]]:
     """At most `size` recipients per batch, one `key` (template, by default language) per batch;
-    at most one open batch per key is held in memory."""
+    at most one open batch per key is held in memory. `key=None`: one key for all."""
+    if key is None:
+        yield from _chunks(recipients, size)
+        return
     pending: dict[Hashable, list[Recipient]] = {}
     for recipient in recipients:
         batch = pending.setdefault(key(recipient), [])
@@ -179,6 +184,12 @@ def batches(
     yield from pending.values()
 
 
+def _chunks(recipients: Iterable[Recipient], size: int) -> Iterator[list[Recipient]]:
+    iterator = iter(recipients)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
 def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change") -> int:
     """Write the event's outbox rows in the caller's transaction; returns how many."""
     settings = NotificationSettings.objects.filter(store_id=event.store_id).first()
@@ -186,6 +197,7 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
         return 0
     resolution = resolve(event, settings)
     renderer = EventRenderer(event)
+    size = bcc_batch_size()
     common = {
         "kind": kind,
         "triggered_by": event.actor,
@@ -203,7 +215,9 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
     def template_of(recipient: Recipient) -> int:
         return renderer.template_id(recipient.language)
 
-    for batch in batches(resolution.bcc(), bcc_batch_size(), template_of):
+    # Without details every member has the default language: one template for all.
+    details = _needs_details(event)
+    for batch in batches(resolution.bcc(details=details), size, template_of if details else None):
         single = batch[0] if len(batch) == 1 else None
         content = renderer.content(template_of(batch[0]), single)
         pending.append(_message(event, settings, content, bcc=[r.address for r in batch], **common))
@@ -212,6 +226,14 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
             pending = []
     written += len(enqueue(pending))
     return written
+
+
+def _needs_details(event: DirectoryEvent) -> bool:
+    """Names and languages of members matter only for personal messages (a Bcc batch of one) or
+    when the store has templates in other languages; otherwise addresses alone are read."""
+    if bcc_batch_size() == 1:
+        return True
+    return EmailTemplate.objects.filter(store_id=event.store_id).exclude(language="en").exists()
 
 
 def _message(event, settings, content: Content, **fields) -> OutgoingMessage:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Min
 from django.db.models.expressions import RawSQL
@@ -37,8 +38,9 @@ DEFAULT_LANGUAGE = "en"
 STREAM_CHUNK = 2000
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
+    """One address to notify (lower-cased), with the name and language found for it."""
+
     address: str
     name: str = ""
     language: str = DEFAULT_LANGUAGE
@@ -173,14 +175,15 @@ class Resolution:
     store_id: int
     picked: Picked
 
-    def bcc(self) -> Iterator[Recipient]:
-        """Every other recipient once, in no particular order, read from the database in chunks."""
+    def bcc(self, *, details: bool = True) -> Iterator[Recipient]:
+        """Every other recipient once, in no particular order, read from the database in chunks.
+        Without `details` the members' names and languages are not read (cheaper)."""
         seen = {a.lower() for a in self.to + self.cc}
         for recipient in self.picked.addresses:
             if recipient.address not in seen:
                 seen.add(recipient.address)
                 yield recipient
-        yield from expand(self.store_id, self.picked.objects, exclude=seen)
+        yield from expand(self.store_id, self.picked.objects, exclude=seen, details=details)
 
 
 def resolve(event: DirectoryEvent, settings: NotificationSettings) -> Resolution:
@@ -189,11 +192,16 @@ def resolve(event: DirectoryEvent, settings: NotificationSettings) -> Resolution
 
 
 def expand(
-    store_id: int, object_ids: set[int], exclude: set[str] = frozenset()
+    store_id: int,
+    object_ids: set[int],
+    exclude: set[str] = frozenset(),
+    *,
+    details: bool = True,
 ) -> Iterator[Recipient]:
     """The addressable objects among `object_ids`, then all members of the groups among them,
     nested groups included, each address once and none of `exclude`. Two queries whatever the
-    size: the picked objects (a few), and the members, read `STREAM_CHUNK` rows at a time."""
+    size: the picked objects (a few), and the members, read `STREAM_CHUNK` rows at a time.
+    Without `details`, members come with their address only (name "" and language "en")."""
     seeds = sorted(i for i in object_ids if i is not None)
     if not seeds:
         return
@@ -209,9 +217,13 @@ def expand(
         .filter(memberships__group_id__in=_nested_groups(seeds))
         .exclude(address__in=sorted(seen))
         .values_list("address")
-        .annotate(name=Min("name"), language=Min("language"))
         .order_by()
     )
+    if not details:
+        for (address,) in members.distinct().iterator(chunk_size=STREAM_CHUNK):
+            yield Recipient(address)
+        return
+    members = members.annotate(name=Min("name"), language=Min("language"))
     for address, name, language in members.iterator(chunk_size=STREAM_CHUNK):
         yield Recipient(address, name, language or DEFAULT_LANGUAGE)
 
