@@ -382,3 +382,32 @@ def test_it_never_reaches_objects_of_another_store(
     tick(contoso_mail, "notify_modified_object")
     changes.update_attributes(d.club, admin, name="Book Club")
     assert bcc_of(contoso) == set()
+
+
+# --- The remaining event types ------------------------------------------------------------------
+
+
+def test_it_does_not_tell_a_removed_additional_owner_through_the_owner_box(
+    contoso, contoso_mail, d, admin
+):
+    tick(contoso_mail, "notify_group_owners")
+    changes.remove_additional_owner(d.sales, d.leads, admin)
+    assert bcc_of(contoso) == {"owen@contoso.test"}
+
+
+def test_it_notifies_the_managers_including_a_newly_added_one(contoso, contoso_mail, d, admin):
+    tick(contoso_mail, "notify_managers")
+    changes.add_additional_manager(d.ann, d.pat, admin)
+    assert bcc_of(contoso) == {"eve@contoso.test", "fay@contoso.test", "pat@contoso.test"}
+
+
+def test_it_notifies_the_remaining_managers_on_a_manager_removal(contoso, contoso_mail, d, admin):
+    tick(contoso_mail, "notify_managers")
+    changes.remove_additional_manager(d.ann, d.fay, admin)
+    assert bcc_of(contoso) == {"eve@contoso.test"}
+
+
+def test_it_notifies_a_created_object_when_the_object_box_is_ticked(contoso, contoso_mail, admin):
+    tick(contoso_mail, "notify_modified_object")
+    changes.create_object(contoso, admin, "contact", name="New", email="New@Partner.test")
+    assert bcc_of(contoso) == {"new@partner.test"}
