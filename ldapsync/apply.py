@@ -38,7 +38,7 @@ class Applier:
     def __init__(self, store: IdentityStore, conn: DirectoryConnection) -> None:
         self.store = store
         self.conn = conn
-        self.ids = dict(EntryLink.objects.filter(store=store).values_list("dn_key", "object_id"))
+        self.ids = dn_map(store)
         self.counts: dict[str, int] = dict.fromkeys(
             ("created", "updated", "renamed", "references", "rejected", "unresolved"), 0
         )
@@ -98,10 +98,11 @@ class Applier:
         if link is None:
             EntryLink.objects.create(object=obj, store=self.store, dn=record.dn, dn_key=key)
         elif link.dn != record.dn:
-            # The old DN stays resolvable for this pass: groups may still list it until the
-            # directory's refint overlay has rewritten them (it does so in the background).
+            # The old DN stays resolvable: groups may still list it until the directory's refint
+            # overlay has rewritten them (it does so in the background).
+            link.previous_dn_key = link.dn_key
             link.dn, link.dn_key = record.dn, key
-            link.save(update_fields=["dn", "dn_key"])
+            link.save(update_fields=["dn", "dn_key", "previous_dn_key"])
             self.counts["renamed"] += 1
         self.ids[key] = obj.pk
         return obj
@@ -179,6 +180,14 @@ class Applier:
         for pk in added:
             changes.add_member(group, others[pk], SYNC_ACTOR)
         self.counts["references"] += len(removed) + len(added)
+
+
+def dn_map(store: IdentityStore) -> dict[str, int]:
+    """DN key → object id; a current DN wins over another object's previous one."""
+    links = EntryLink.objects.filter(store=store)
+    ids = dict(links.exclude(previous_dn_key="").values_list("previous_dn_key", "object_id"))
+    ids.update(links.values_list("dn_key", "object_id"))
+    return ids
 
 
 class _State:

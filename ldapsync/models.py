@@ -105,6 +105,9 @@ class EntryLink(models.Model):
     store = models.ForeignKey("identitystores.IdentityStore", on_delete=models.CASCADE)
     dn = models.CharField(max_length=1000)
     dn_key = models.CharField(max_length=1000)
+    # The DN before the last rename: the directory's refint overlay rewrites references to it in
+    # the background, so for a while groups may still list the old DN.
+    previous_dn_key = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["store", "dn_key"])]

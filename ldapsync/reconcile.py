@@ -74,8 +74,16 @@ def _refresh_dns(store: IdentityStore, present: dict[str, str], ours: dict[str, 
     ]
     with transaction.atomic():
         for dn, pk in stale:
+            link = EntryLink.objects.filter(object_id=pk).first()
+            previous = link.dn_key if link else ""
             EntryLink.objects.update_or_create(
-                object_id=pk, defaults={"store": store, "dn": dn, "dn_key": dn_key(dn)}
+                object_id=pk,
+                defaults={
+                    "store": store,
+                    "dn": dn,
+                    "dn_key": dn_key(dn),
+                    "previous_dn_key": previous,
+                },
             )
     return len(stale)
 

@@ -145,6 +145,20 @@ def test_it_treats_a_rename_as_the_same_object(synced, slapd):
     assert not DirectoryEvent.objects.filter(kind=EventKind.CREATED).exists()
 
 
+def test_it_resolves_an_old_dn_that_a_group_still_lists_after_a_rename(synced, slapd):
+    slapd.modify(
+        f"dn: {person_dn('bob')}\nchangetype: modrdn\nnewrdn: uid=robert\ndeleteoldrdn: 1\n\n"
+        # As if the refint overlay had not yet rewritten this group (it works in the background).
+        f"dn: {group_dn('engineering')}\nchangetype: modify\nreplace: member\n"
+        f"member: {person_dn('alice')}\nmember: {person_dn('bob')}\n"
+    )
+
+    sync_store(synced)
+
+    assert member_names(obj(synced, "engineering")) == ["Alice Engineer", "Bob Engineer"]
+    assert not DirectoryEvent.objects.filter(kind=EventKind.MEMBER_REMOVED).exists()
+
+
 def test_it_finds_deletes_only_by_reconciliation(synced, slapd):
     slapd.modify(f"dn: {person_dn('alice')}\nchangetype: delete\n")
 
