@@ -147,8 +147,11 @@ def test_it_treats_a_rename_as_the_same_object(synced, slapd):
 
 def test_it_resolves_an_old_dn_that_a_group_still_lists_after_a_rename(synced, slapd):
     slapd.modify(
-        f"dn: {person_dn('bob')}\nchangetype: modrdn\nnewrdn: uid=robert\ndeleteoldrdn: 1\n\n"
-        # As if the refint overlay had not yet rewritten this group (it works in the background).
+        f"dn: {person_dn('bob')}\nchangetype: modrdn\nnewrdn: uid=robert\ndeleteoldrdn: 1\n"
+    )
+    sync_store(synced)
+    # As if the refint overlay had not yet rewritten this group (it works in the background).
+    slapd.modify(
         f"dn: {group_dn('engineering')}\nchangetype: modify\nreplace: member\n"
         f"member: {person_dn('alice')}\nmember: {person_dn('bob')}\n"
     )
@@ -157,6 +160,7 @@ def test_it_resolves_an_old_dn_that_a_group_still_lists_after_a_rename(synced, s
 
     assert member_names(obj(synced, "engineering")) == ["Alice Engineer", "Bob Engineer"]
     assert not DirectoryEvent.objects.filter(kind=EventKind.MEMBER_REMOVED).exists()
+    assert EntryLink.objects.get(object__name="Bob Engineer").dn == person_dn("robert")
 
 
 def test_it_finds_deletes_only_by_reconciliation(synced, slapd):
