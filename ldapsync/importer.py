@@ -31,34 +31,129 @@ from identitystores.models import IdentityStore
 
 from .mapping import Record, dn_key
 from .models import EntryLink
+from .reader import highest
 
 SOURCE = "ldap"
 BATCH = 5000
 
 
 @transaction.atomic
-def bulk_import(store: IdentityStore, records: list[Record]) -> dict[str, int]:
+def bulk_import(store: IdentityStore, pages: Iterable[list[Record]]) -> tuple[dict[str, int], str]:
+    """Import every page (users and contacts first, then groups, as the reader yields them);
+    returns the counts and the highest change value seen."""
+    state = _Import(store)
     with _large_cache():
-        _insert_objects(store, records)
-        ids = dict(
-            DirectoryObject.objects.filter(store=store, source=SOURCE).values_list(
-                "external_id", "pk"
-            )
-        )
-        by_dn = {dn_key(r.dn): ids[r.external_id] for r in records}
-        _insert(
-            EntryLink,
-            ((ids[r.external_id], store.pk, r.dn, dn_key(r.dn)) for r in records),
-            fields=["object", "store", "dn", "dn_key"],
-        )
-        counts = _insert_references(records, ids, by_dn)
+        for page in pages:
+            state.add(page)
+        state.finish()
     audit.record(
         store,
         "Directory sync",
         "directory.imported",
-        [(name, "", str(count)) for name, count in counts.items()],
+        [(name, "", str(count)) for name, count in state.counts.items()],
     )
-    return counts
+    return state.counts, state.highest
+
+
+class _Import:
+    """Writes each page as it arrives. Memberships of a group page go in at once (every user is
+    known by then); references to groups of later pages, owners and managers wait for the end."""
+
+    def __init__(self, store: IdentityStore) -> None:
+        self.store = store
+        self.by_dn: dict[str, int] = {}
+        self.groups: set[int] = set()
+        self.managers: list[tuple[int, Record]] = []
+        self.owners: list[tuple[int, Record]] = []
+        self.pending: list[tuple[int, set[int], list[str]]] = []
+        self.counts = dict.fromkeys(("users", "contacts", "groups", "members", "unresolved"), 0)
+        self.highest = ""
+
+    def add(self, records: list[Record]) -> None:
+        if not records:
+            return
+        if records[0].kind != DirectoryObject.Kind.USER and self.managers:
+            self._write_managers()  # every user is in: write them while the groups are read
+        ids = self._insert(records)
+        self.highest = highest([self.highest, *(r.change for r in records)])
+        members: list[tuple[int, int]] = []
+        for record in records:
+            pk = ids[record.external_id]
+            self.counts[f"{record.kind}s"] += 1
+            if record.kind == DirectoryObject.Kind.USER:
+                self.managers.append((pk, record))
+            elif record.kind == DirectoryObject.Kind.GROUP:
+                self.owners.append((pk, record))
+                members += self._members(pk, record.members)
+        self._write_members(members)
+
+    def _insert(self, records: list[Record]) -> dict[str, int]:
+        _insert_objects(self.store, records)
+        found = DirectoryObject.objects.filter(
+            store=self.store, external_id__in=[r.external_id for r in records]
+        )
+        ids = dict(found.values_list("external_id", "pk"))
+        links = [(ids[r.external_id], self.store.pk, r.dn, dn_key(r.dn)) for r in records]
+        _insert(EntryLink, links, fields=["object", "store", "dn", "dn_key"])
+        for pk, _store, _dn, key in links:
+            self.by_dn[key] = pk
+        self.groups.update(ids[r.external_id] for r in records if r.kind == "group")
+        return ids
+
+    def _members(self, group: int, keys: list[str]) -> list[tuple[int, int]]:
+        """Pairs to insert now (sorted: the unique index then grows in order); DNs not known
+        yet (groups of later pages) wait for `finish`."""
+        found: dict[int, None] = {}
+        missing = []
+        for key in keys:
+            pk = self.by_dn.get(key)
+            if pk is None:
+                missing.append(key)
+            elif pk != group:
+                found[pk] = None
+        if missing:
+            self.pending.append((group, set(found), missing))
+        return [(group, pk) for pk in sorted(found)]
+
+    def _write_members(self, pairs: list[tuple[int, int]]) -> None:
+        self.counts["members"] += len(pairs)
+        rows = ((g, m, m in self.groups) for g, m in pairs)
+        _insert(GroupMembership, rows, fields=["group", "member", "member_is_group"])
+
+    def finish(self) -> None:
+        late = []
+        for group, done, keys in self.pending:
+            for key in keys:
+                pk = self.by_dn.get(key)
+                if pk is None:
+                    self.counts["unresolved"] += 1
+                elif pk != group and pk not in done:
+                    done.add(pk)
+                    late.append((group, pk))
+        self._write_members(late)
+        self._write_managers()
+        self._write_owners()
+
+    def _write_managers(self) -> None:
+        managers, extra_managers = [], []
+        for pk, record in self.managers:
+            refs = resolve_references(self.by_dn, record, pk, self.counts, ("managers",))
+            if refs["managers"]:
+                managers.append((refs["managers"][0], pk))
+                extra_managers += [(pk, m) for m in refs["managers"][1:]]
+        _update(DirectoryObject, "primary_manager_id", managers)
+        _insert(AdditionalManager, extra_managers, fields=["user", "manager"])
+        self.managers = []
+
+    def _write_owners(self) -> None:
+        owners, co_owners = [], []
+        for pk, record in self.owners:
+            refs = resolve_references(self.by_dn, record, pk, self.counts, ("owners", "co_owners"))
+            if refs["owners"]:
+                owners.append((refs["owners"][0], pk))
+            co_owners += [(pk, o) for o in refs["co_owners"]]
+        _update(DirectoryObject, "primary_owner_id", owners)
+        _insert(AdditionalOwner, co_owners, fields=["group", "owner"])
 
 
 OBJECT_FIELDS = [
@@ -91,40 +186,20 @@ def _insert_objects(store: IdentityStore, records: list[Record]) -> None:
     _insert(DirectoryObject, rows, fields=OBJECT_FIELDS, template=template, convert=True)
 
 
-def _insert_references(
-    records: list[Record], ids: dict[str, int], by_dn: dict[str, int]
-) -> dict[str, int]:
-    counts = {"users": 0, "contacts": 0, "groups": 0, "members": 0, "unresolved": 0}
-    groups = {ids[r.external_id] for r in records if r.kind == DirectoryObject.Kind.GROUP}
-    managers, extra_managers, owners, co_owners, members = [], [], [], [], []
-    for record in records:
-        pk = ids[record.external_id]
-        counts[f"{record.kind}s"] += 1
-        refs = resolve_references(by_dn, record, pk, counts)
-        if refs["managers"]:
-            managers.append((refs["managers"][0], pk))
-            extra_managers += [(pk, m) for m in refs["managers"][1:]]
-        if refs["owners"]:
-            owners.append((refs["owners"][0], pk))
-        co_owners += [(pk, o) for o in refs["co_owners"]]
-        # Sorted within the group: the (group, member) unique index then grows in order.
-        members += [(pk, m, m in groups) for m in sorted(refs["members"])]
-    counts["members"] = len(members)
-    _update(DirectoryObject, "primary_manager_id", managers)
-    _update(DirectoryObject, "primary_owner_id", owners)
-    _insert(AdditionalManager, extra_managers, fields=["user", "manager"])
-    _insert(AdditionalOwner, co_owners, fields=["group", "owner"])
-    _insert(GroupMembership, members, fields=["group", "member", "member_is_group"])
-    return counts
+REFERENCES = ("managers", "owners", "co_owners", "members")
 
 
 def resolve_references(
-    ids: dict[str, int], record: Record, self_pk: int, counts: dict[str, int]
+    ids: dict[str, int],
+    record: Record,
+    self_pk: int,
+    counts: dict[str, int],
+    names: tuple[str, ...] = REFERENCES,
 ) -> dict[str, list[int]]:
     """DN references as object ids, each once, in directory order; unknown DNs (outside the base
     or not synced) are counted and skipped."""
-    resolved: dict[str, list[int]] = {}
-    for name in ("managers", "owners", "co_owners", "members"):
+    resolved: dict[str, list[int]] = dict.fromkeys(REFERENCES, [])
+    for name in names:
         out: dict[int, None] = {}
         for key in getattr(record, name):
             pk = ids.get(key)

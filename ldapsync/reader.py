@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import ldap3
@@ -39,6 +39,17 @@ def read_records(
 ) -> list[Record]:
     """Users and contacts first, then groups, so references resolve in one pass."""
     records: list[Record] = []
+    for page in record_pages(connection, conn, extra_filter):
+        records += page
+        if progress:
+            progress(len(page))
+    return records
+
+
+def record_pages(
+    connection: ldap3.Connection, conn: DirectoryConnection, extra_filter: str = ""
+) -> Iterator[list[Record]]:
+    """One list of Records per search page, every kind in `KINDS` order."""
     seen: set[str] = set()
     for kind in KINDS:
         base_filter = kind_filter(conn, kind)
@@ -47,15 +58,14 @@ def read_records(
         search = f"(&{base_filter}{extra_filter})" if extra_filter else base_filter
         attributes = attributes_for(conn, kind)
         for page in paged_search(connection, conn.base_dn, search, attributes, conn.page_size):
+            records = []
             for entry in page:
                 record = to_record(conn, kind, entry)
                 # An entry matching two kinds' filters counts once, as the first kind.
                 if record is not None and record.external_id not in seen:
                     seen.add(record.external_id)
                     records.append(record)
-            if progress:
-                progress(len(page))
-    return records
+            yield records
 
 
 def read_listing(

@@ -20,7 +20,7 @@ from django.utils import timezone
 from identitystores.directory import DirectoryObject
 from identitystores.models import IdentityStore
 
-from . import reader
+from . import fetch, reader
 from .apply import Applier
 from .connection import DirectoryError, session
 from .importer import SOURCE, bulk_import
@@ -78,20 +78,30 @@ def sync_store(
 def _full(store, conn, status, ldap, allow_mass_delete, progress) -> SyncResult:
     started = timezone.now()
     started_usn = _start_usn(conn, ldap)
-    records = reader.read_records(ldap, conn, progress=progress)
     if DirectoryObject.objects.filter(store=store, source=SOURCE).exists():
+        records = reader.read_records(ldap, conn, progress=progress)
         present = {r.external_id: r.dn for r in records}
         check_deletions(store, set(present), allow_mass_delete=allow_mass_delete)
         counts = Applier(store, conn).apply(records)
         counts |= reconcile(store, present, allow_mass_delete=allow_mass_delete)
-        kind = "full"
+        counts["read"], seen, kind = len(records), _highest(records), "full"
     else:
-        counts = bulk_import(store, records)
-        kind = "import"
-    counts["read"] = len(records)
-    status.watermark = _watermark(status.watermark, records, started_usn, started)
+        counts, seen = bulk_import(store, _counted(fetch.record_pages(conn), progress))
+        counts["read"], kind = sum(counts[k] for k in ("users", "contacts", "groups")), "import"
+    status.watermark = _watermark(status.watermark, seen, started_usn, started)
     status.last_full = status.last_reconcile = timezone.now()
     return SyncResult(kind, counts)
+
+
+def _counted(pages, progress: Progress | None):
+    for page in pages:
+        if progress:
+            progress(len(page))
+        yield page
+
+
+def _highest(records) -> str:
+    return reader.highest([r.change for r in records])
 
 
 def _incremental(store, conn, status, ldap, due, allow_mass_delete, progress) -> SyncResult:
@@ -108,7 +118,7 @@ def _incremental(store, conn, status, ldap, due, allow_mass_delete, progress) ->
     if listing is not None:
         counts |= reconcile(store, listing.dns, allow_mass_delete=allow_mass_delete)
         status.last_reconcile = timezone.now()
-    status.watermark = _watermark(status.watermark, records, started_usn, started)
+    status.watermark = _watermark(status.watermark, _highest(records), started_usn, started)
     status.last_incremental = timezone.now()
     return SyncResult("incremental", counts)
 
@@ -117,8 +127,7 @@ def _start_usn(conn: DirectoryConnection, ldap) -> str:
     return reader.highest_usn(ldap) if conn.flavor == Flavor.ACTIVE_DIRECTORY else ""
 
 
-def _watermark(old: str, records, started_usn: str, started: datetime) -> str:
-    seen = reader.highest([r.change for r in records])
+def _watermark(old: str, seen: str, started_usn: str, started: datetime) -> str:
     if not seen and not started_usn:
         return old
     new = reader.next_watermark(seen, started_usn, started, settings.LDAP_SYNC_OVERLAP_SECONDS)

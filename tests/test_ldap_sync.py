@@ -271,3 +271,15 @@ def test_it_runs_one_sync_of_a_store_at_a_time(synced):
 
     with pytest.raises(SyncBusy):
         sync_store(synced)
+
+
+def test_it_imports_nothing_when_the_first_read_stops_at_the_size_limit(ldap_store):
+    conn = DirectoryConnection.objects.get(store=ldap_store)
+    conn.bind_dn, conn.bind_password, conn.page_size = LIMITED_DN, LIMITED_PASSWORD, 2
+    conn.save()
+
+    with pytest.raises(DirectoryError, match="size limit"):
+        sync_store(ldap_store)
+
+    assert not DirectoryObject.objects.filter(store=ldap_store).exists()
+    assert not AuditEntry.objects.filter(action="directory.imported").exists()
