@@ -90,9 +90,11 @@ def _password_form(store, data=None) -> PasswordExpiryGroupForm:
     return PasswordExpiryGroupForm(data, instance=instance, store=store)
 
 
-@require_http_methods(["POST"])
 def password_group(request: HttpRequest, store_id: int) -> HttpResponse:
+    """POST only; the access check comes first, so another store's URL is a 404 for any method."""
     store = get_store_for_admin(request, store_id)
+    if request.method != "POST":
+        return redirect("lifecycle:schedules", store.pk)
     if not store.supports_password_expiry:
         messages.error(request, ENTRA_RULE)
         return redirect("lifecycle:schedules", store.pk)
