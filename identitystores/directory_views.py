@@ -28,6 +28,7 @@ from .directory_forms import (
     SearchForm,
     attributes_form,
 )
+from .signin import acting_credentials_json
 
 Kind = DirectoryObject.Kind
 PAGE_SIZE = 50
@@ -126,7 +127,7 @@ def directory_object(request: HttpRequest, store_id: int, object_id: int) -> Htt
     forms = {name: a.form(obj, None) for name, a in ACTIONS.items() if obj.kind in a.kinds}
     if request.method == "POST":
         action = request.POST.get("action", "")
-        actor = Actor(request.user, Route.ADMIN_CENTER)
+        actor = Actor(request.user, Route.ADMIN_CENTER, acting_credentials_json(request))
         if action in REMOVALS:
             return _remove(request, obj, action, actor)
         if action not in forms:
