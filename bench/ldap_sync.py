@@ -270,7 +270,11 @@ def run(args, rng: random.Random, workdir: str, slapd: Slapd) -> None:
     plan = make_changes(slapd, args.users, args.groups, args.changes, rng)
     print(f"changes made online: {plan}", flush=True)
     incremental = sync_store(store, reconcile_now=False)
-    print(f"incremental sync: {incremental.counts} in {incremental.duration:.2f} s", flush=True)
+    phases = {k: round(v, 2) for k, v in incremental.timings.items()}
+    print(
+        f"incremental sync: {incremental.counts} in {incremental.duration:.2f} s {phases}",
+        flush=True,
+    )
     reconciled = sync_store(store, reconcile_now=True)
     print(
         f"incremental + reconciliation: {reconciled.counts} in {reconciled.duration:.2f} s",

@@ -40,6 +40,7 @@ class SyncResult:
     kind: str
     counts: dict[str, int] = field(default_factory=dict)
     duration: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for tuning
 
 
 def sync_store(
@@ -108,19 +109,23 @@ def _incremental(store, conn, status, ldap, due, allow_mass_delete, progress) ->
     started = timezone.now()
     started_usn = _start_usn(conn, ldap)
     changed = f"({conn.change_attribute}>={status.watermark})"
+    clock = time.monotonic()
     records = reader.read_records(ldap, conn, extra_filter=changed, progress=progress)
+    timings = {"read_s": time.monotonic() - clock}
     # Everything is read (and the deletions checked) before anything is applied.
     listing = reader.read_listing(ldap, conn, progress=progress) if due else None
     if listing is not None:
         check_deletions(store, set(listing.dns), allow_mass_delete=allow_mass_delete)
+    clock = time.monotonic()
     counts = Applier(store, conn).apply(records)
+    timings["apply_s"] = time.monotonic() - clock
     counts["read"] = len(records)
     if listing is not None:
         counts |= reconcile(store, listing.dns, allow_mass_delete=allow_mass_delete)
         status.last_reconcile = timezone.now()
     status.watermark = _watermark(status.watermark, _highest(records), started_usn, started)
     status.last_incremental = timezone.now()
-    return SyncResult("incremental", counts)
+    return SyncResult("incremental", counts, timings=timings)
 
 
 def _start_usn(conn: DirectoryConnection, ldap) -> str:
