@@ -7,6 +7,9 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from .models import DirectoryConnection, Flavor
 
 PRESETS: dict[str, dict[str, str]] = {
@@ -101,7 +104,7 @@ def to_record(conn: DirectoryConnection, kind: str, entry: dict) -> Record | Non
         external_id=ident,
         dn=dn,
         name=_first(attrs, conn.name_attribute) or _rdn_value(dn),
-        email=_first(attrs, conn.mail_attribute),
+        email=_email(_first(attrs, conn.mail_attribute)),
         change=_first(attrs, conn.change_attribute),
     )
     if kind == "user":
@@ -167,6 +170,17 @@ def _dns(attrs: dict, name: str) -> list[str]:
     if any(" ," in k or ", " in k for k in keys):
         keys = [dn_key(k) for k in keys]
     return keys
+
+
+def _email(value: str) -> str:
+    """The address if it is one we could send to; otherwise none (directories hold typos)."""
+    if not value:
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value[:254]
 
 
 def _rdn_value(dn: str) -> str:

@@ -283,3 +283,14 @@ def test_it_imports_nothing_when_the_first_read_stops_at_the_size_limit(ldap_sto
 
     assert not DirectoryObject.objects.filter(store=ldap_store).exists()
     assert not AuditEntry.objects.filter(action="directory.imported").exists()
+
+
+def test_it_keeps_no_address_the_directory_holds_in_error(synced, slapd):
+    slapd.modify(
+        f"dn: {person_dn('frank')}\nchangetype: modify\nreplace: mail\nmail: frank at example\n"
+    )
+
+    result = sync_store(synced)
+
+    assert result.counts["rejected"] == 0
+    assert obj(synced, "Frank Solo").email == ""
