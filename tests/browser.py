@@ -44,6 +44,7 @@ def screenshot(page):
 
     def take(name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path), full_page=True)
         return path
 
