@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from identitystores import audit
 
-from .mime import build_message, ensure_message_id
+from .mime import ensure_message_id, render_message
 from .models import NotificationSettings, OutgoingMessage
 from .smtp_config import config_from_settings
 from .transports import SendResult, Transport, TransportConfig, TransportError, get_transport
@@ -202,14 +202,11 @@ async def _lane(config: TransportConfig, pending: deque, outcomes: list[Outcome]
 
 async def send_one(transport: Transport, row: OutgoingMessage) -> Outcome:
     try:
-        message = build_message(row)
+        message = render_message(row)
     except TransportError as exc:
         return Outcome(row, error=exc)
-    except (ValueError, TypeError) as exc:  # the email package rejects a header value
-        error = TransportError(f"The message could not be built: {exc}", permanent=True)
-        return Outcome(row, error=error)
     try:
-        return Outcome(row, result=await transport.send(message))
+        return Outcome(row, result=await transport.send_rendered(message))
     except TransportError as exc:
         return Outcome(row, error=exc)
     except Exception as exc:

@@ -1,46 +1,81 @@
-"""An outbox row as an RFC 5322 message: text + HTML alternatives, UTF-8 safe headers.
+"""An outbox row as the bytes an SMTP server receives: RFC 5322 headers, text + HTML alternatives.
 
-Bcc recipients travel as a `Bcc` header on the object only: SMTP sending (aiosmtplib, like
-smtplib) puts them in the envelope and strips the header; Graph reads them from it.
+Rendering is done once per row, directly to wire form, because building an
+`email.message.EmailMessage` (default policy) and flattening it cost four times as much as sending
+it. The pieces are the standard library's own encoders:
+
+- headers: `email.header.Header` (RFC 2047 encoded-words for non-ASCII text, folded at 78
+  columns), addresses as `display-name <addr>` with the name encoded the same way and the domain
+  in IDNA form; line breaks in a header value are refused, never passed through;
+- bodies: UTF-8, quoted-printable (`binascii.b2a_qp`), CRLF line endings, lines ≤ 76 characters;
+- multipart/alternative with a boundary that cannot occur in quoted-printable text (it starts
+  with "=_", and QP writes every "=" as "=3D").
+
+Bcc recipients go into the envelope only. Transports that take recipients from the headers
+(Graph) add `RenderedMessage.bcc_header` themselves.
 """
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+import binascii
+import secrets
+from email.header import Header
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from django.utils import timezone
 
 from .models import OutgoingMessage, split_addresses
-from .transports.base import TransportError
+from .transports.base import RenderedMessage, TransportError
+
+CRLF = "\r\n"
+MAX_HEADER_LINE = 78
 
 
-def build_message(row: OutgoingMessage) -> EmailMessage:
-    """The message for `row`; gives the row a Message-ID (saved) the first time."""
-    headers = {
+def render_message(row: OutgoingMessage) -> RenderedMessage:
+    """The wire form and envelope of `row`; gives the row a Message-ID (saved) the first time.
+
+    Raises a permanent TransportError when a header would contain a line break or an address is
+    not one.
+    """
+    values = {
         "From": row.from_email,
-        "To": ", ".join(split_addresses(row.to)),
-        "Cc": ", ".join(split_addresses(row.cc)),
-        "Bcc": ", ".join(split_addresses(row.bcc)),
+        "To": row.to,
+        "Cc": row.cc,
+        "Bcc": row.bcc,
         "Subject": row.subject,
     }
-    for name, value in headers.items():
+    for name, value in values.items():
         if "\r" in value or "\n" in value:
             raise TransportError(
                 f"The {name} header contains a line break; the message was not sent.",
                 permanent=True,
             )
-    message = EmailMessage()
-    for name, value in headers.items():
-        if value:
-            message[name] = value
-    message["Date"] = format_datetime(timezone.now())
-    message["Message-ID"] = ensure_message_id(row)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row.body_text)
-    if row.body_html:
-        message.add_alternative(row.body_html, subtype="html")
-    return message
+    sender = _mailbox("From", row.from_email)
+    lists = {
+        name: [_mailbox(name, a) for a in split_addresses(values[name])]
+        for name in ("To", "Cc", "Bcc")
+    }
+    recipients = tuple(dict.fromkeys(addr for items in lists.values() for _, addr in items))
+    if not recipients:
+        raise TransportError("The message has no recipient; it was not sent.", permanent=True)
+    headers = [
+        _address_header("From", [sender]),
+        *(_address_header(name, lists[name]) for name in ("To", "Cc") if lists[name]),
+        _text_header("Subject", row.subject),
+        f"Date: {format_datetime(timezone.now())}",
+        f"Message-ID: {ensure_message_id(row)}",
+        "Auto-Submitted: auto-generated",
+        "MIME-Version: 1.0",
+    ]
+    data = (CRLF.join(headers) + CRLF).encode("ascii") + _body(row.body_text, row.body_html)
+    bcc = (_address_header("Bcc", lists["Bcc"]) + CRLF).encode("ascii") if lists["Bcc"] else b""
+    return RenderedMessage(
+        sender=sender[1],
+        recipients=recipients,
+        data=data,
+        message_id=row.message_id,
+        bcc_header=bcc,
+    )
 
 
 def ensure_message_id(row: OutgoingMessage) -> str:
@@ -53,3 +88,89 @@ def ensure_message_id(row: OutgoingMessage) -> str:
                 message_id=row.message_id
             )
     return row.message_id
+
+
+# -- headers -------------------------------------------------------------------------------------
+
+
+def _mailbox(header: str, value: str) -> tuple[str, str]:
+    """(display name, ASCII address) of `Name <local@domain>` or a bare address."""
+    name, addr = parseaddr(value)
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain or not local.isascii() or " " in addr:
+        raise TransportError(
+            f"The {header} address {value!r} is not a valid email address; the message was not "
+            "sent.",
+            permanent=True,
+        )
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise TransportError(
+                f"The {header} address {value!r} has an invalid domain; the message was not sent.",
+                permanent=True,
+            ) from None
+    return name, f"{local}@{domain}"
+
+
+def _address_header(name: str, mailboxes: list[tuple[str, str]]) -> str:
+    """`Name: a, b, …`, folded between addresses when the line would pass 78 characters."""
+    items = [f"{_phrase(display)} <{addr}>" if display else addr for display, addr in mailboxes]
+    line = f"{name}: {', '.join(items)}"
+    if len(line) <= MAX_HEADER_LINE and "\n" not in line:
+        return line
+    return f"{name}: " + f",{CRLF} ".join(items)
+
+
+def _phrase(display: str) -> str:
+    """A display name: encoded-words when not ASCII, a quoted string when it has specials."""
+    if not display.isascii():
+        return Header(display, "utf-8").encode(linesep=CRLF)
+    if any(c in display for c in '()<>[]:;@\\,."'):
+        escaped = display.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    return display
+
+
+def _text_header(name: str, value: str) -> str:
+    if value.isascii() and len(name) + 2 + len(value) <= MAX_HEADER_LINE:
+        return f"{name}: {value}"
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    return f"{name}: " + Header(value, charset, header_name=name).encode(linesep=CRLF)
+
+
+# -- bodies --------------------------------------------------------------------------------------
+
+
+def _body(text: str, html: str) -> bytes:
+    """The Content-* headers, blank line and body: text alone, or text + HTML alternatives."""
+    if not html:
+        return _part("plain", text)
+    boundary = f"=_{secrets.token_hex(16)}".encode("ascii")
+    return b"".join(
+        [
+            b'Content-Type: multipart/alternative;\r\n boundary="' + boundary + b'"\r\n\r\n',
+            b"--" + boundary + b"\r\n",
+            _part("plain", text),
+            b"\r\n--" + boundary + b"\r\n",
+            _part("html", html),
+            b"\r\n--" + boundary + b"--\r\n",
+        ]
+    )
+
+
+def _part(subtype: str, content: str) -> bytes:
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    ).encode("ascii") + _quoted_printable(content)
+
+
+def _quoted_printable(content: str) -> bytes:
+    """UTF-8 quoted-printable with CRLF line endings (b2a_qp keeps CRLF when the text uses it)."""
+    lines = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    data = (CRLF.join(lines) + CRLF).encode("utf-8")
+    return binascii.b2a_qp(data, istext=True)

@@ -1,7 +1,8 @@
 """What every transport (SMTP no-auth / Basic / XOAUTH2, Microsoft Graph) shares.
 
 A transport is built from a `TransportConfig` (a plain snapshot of a store's settings, so the Test
-Server button can pass unsaved form values) and sends `email.message.EmailMessage` objects. Every
+Server button can pass unsaved form values) and sends `email.message.EmailMessage` objects or,
+cheaper, `RenderedMessage`s (wire bytes plus envelope, what the outbox workers send). Every
 failure is a `TransportError`; `permanent` says whether retrying can help.
 """
 
@@ -44,6 +45,22 @@ class TransportConfig:
 
 
 @dataclass(frozen=True)
+class RenderedMessage:
+    """A message already in wire form (`notifications.mime.render_message`).
+
+    `data` holds the headers and body with CRLF line endings and no Bcc header; `recipients` is
+    the envelope (To, Cc and Bcc addresses). `bcc_header` is the `Bcc: …` line for transports
+    that read recipients from the headers instead of an envelope (Graph).
+    """
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+    message_id: str
+    bcc_header: bytes = b""
+
+
+@dataclass(frozen=True)
 class SendResult:
     """The server's acceptance: its reply line and any recipients it refused."""
 
@@ -59,5 +76,7 @@ class Transport(Protocol):
     """
 
     async def send(self, message: EmailMessage) -> SendResult: ...
+
+    async def send_rendered(self, message: RenderedMessage) -> SendResult: ...
 
     async def close(self) -> None: ...

@@ -17,7 +17,7 @@ import requests
 from django.conf import settings
 
 from ..diagnostics import smtp_hint
-from .base import SendResult, TransportConfig, TransportError
+from .base import RenderedMessage, SendResult, TransportConfig, TransportError
 from .errors import network_error
 from .http import HttpClient
 from .oauth import AccessToken, TokenProvider, TokenSpec
@@ -61,13 +61,20 @@ class GraphTransport:
         self.session = HttpClient(config.timeout)
 
     async def send(self, message: EmailMessage) -> SendResult:
-        return await asyncio.to_thread(self._send, message)
+        return await asyncio.to_thread(
+            self._send, message.as_bytes(), message.get("Message-ID", "?")
+        )
+
+    async def send_rendered(self, message: RenderedMessage) -> SendResult:
+        """Graph reads the recipients from the MIME headers, so Bcc goes back in here."""
+        mime = message.bcc_header + message.data
+        return await asyncio.to_thread(self._send, mime, message.message_id)
 
     async def close(self) -> None:
         self.session.close()
 
-    def _send(self, message: EmailMessage) -> SendResult:
-        body = base64.b64encode(message.as_bytes())
+    def _send(self, mime: bytes, message_id: str) -> SendResult:
+        body = base64.b64encode(mime)
         token = self.tokens.get()
         response = self._post(body, token)
         if response.status_code == 401 and token.cached:
@@ -76,7 +83,7 @@ class GraphTransport:
             response = self._post(body, self.tokens.get())
         if response.status_code != 202:
             raise graph_error(response)
-        log.info("Sent %s via Graph %s", message.get("Message-ID", "?"), self.where)
+        log.info("Sent %s via Graph %s", message_id, self.where)
         return SendResult(reply="202 Accepted")
 
     def _post(self, body: bytes, token: AccessToken) -> requests.Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -17,10 +18,12 @@ import aiosmtplib
 from django.conf import settings
 
 from . import tls
-from .base import SendResult, TransportConfig, TransportError
+from .base import RenderedMessage, SendResult, TransportConfig, TransportError
 from .errors import smtp_error
 
 log = logging.getLogger(__name__)
+# One mail transaction (MAIL, RCPT…, DATA) on a connected client: aiosmtplib's (refused, reply).
+Transaction = Callable[[aiosmtplib.SMTP], Awaitable[tuple[dict[str, aiosmtplib.SMTPResponse], str]]]
 
 
 class SMTPTransport:
@@ -33,17 +36,30 @@ class SMTPTransport:
         self._lock = asyncio.Lock()
 
     async def send(self, message: EmailMessage) -> SendResult:
+        sender = parseaddr(str(message.get("From", "")))[1] or self.config.from_email
+        message_id = message.get("Message-ID", "without Message-ID")
+        return await self._send(lambda smtp: smtp.send_message(message, sender=sender), message_id)
+
+    async def send_rendered(self, message: RenderedMessage) -> SendResult:
+        """The wire bytes as they are (no re-flattening): what the outbox workers use."""
+        sender = message.sender or self.config.from_email
+        return await self._send(
+            lambda smtp: smtp.sendmail(sender, message.recipients, message.data),
+            message.message_id,
+        )
+
+    async def _send(self, transaction: Transaction, message_id: str) -> SendResult:
         async with self._lock:
             reused = self._smtp is not None and self._smtp.is_connected
             try:
-                return await self._deliver(message)
+                return await self._deliver(transaction, message_id)
             except aiosmtplib.SMTPServerDisconnected as exc:
                 await self._drop()
                 if not reused:
                     raise self._error(exc) from None
             log.info("Reconnecting to %s: the server closed the connection", self.where)
             try:
-                return await self._deliver(message)
+                return await self._deliver(transaction, message_id)
             except aiosmtplib.SMTPServerDisconnected as exc:
                 await self._drop()
                 raise self._error(exc) from None
@@ -59,11 +75,11 @@ class SMTPTransport:
 
     # -- connection ------------------------------------------------------------------------
 
-    async def _deliver(self, message: EmailMessage) -> SendResult:
-        """Raises SMTPServerDisconnected untranslated: `send` retries it on a fresh connection."""
+    async def _deliver(self, transaction: Transaction, message_id: str) -> SendResult:
+        """Raises SMTPServerDisconnected untranslated: `_send` retries it on a fresh connection."""
         try:
             smtp = await self._connection()
-            refused, reply = await smtp.send_message(message, sender=self._sender(message))
+            refused, reply = await transaction(smtp)
         except aiosmtplib.SMTPServerDisconnected:
             raise
         except TransportError:
@@ -81,7 +97,7 @@ class SMTPTransport:
         )
         log.info(
             "Sent %s via %s (%d recipients refused)",
-            message.get("Message-ID", "without Message-ID"),
+            message_id,
             self.where,
             len(result.refused),
         )
@@ -148,9 +164,6 @@ class SMTPTransport:
         if self._smtp is not None:
             self._smtp.close()
             self._smtp = None
-
-    def _sender(self, message: EmailMessage) -> str:
-        return parseaddr(str(message.get("From", "")))[1] or self.config.from_email
 
     def _error(self, exc: Exception) -> TransportError:
         return smtp_error(exc, self.where, self.config.timeout)
