@@ -16,6 +16,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 
 from django.conf import settings as django_settings
@@ -33,36 +34,48 @@ def record_pages(conn: DirectoryConnection) -> Iterator[list[Record]]:
     """The pages `reader.record_pages` would yield, read by a child process."""
     settings = model_to_dict(conn, exclude=["id", "store"])
     settings["bind_password"] = conn.bind_password
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        cwd=django_settings.BASE_DIR,
-        env={"DJANGO_SETTINGS_MODULE": "dirmgr.settings", **os.environ},
-    )
-    try:
-        pickle.dump(settings, child.stdin)
-        child.stdin.close()
-        yield from _frames(child)
-    finally:
-        child.stdout.close()
-        if child.poll() is None:
-            child.kill()
-        child.wait()
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            cwd=django_settings.BASE_DIR,
+            env={"DJANGO_SETTINGS_MODULE": "dirmgr.settings", **os.environ},
+        )
+        try:
+            pickle.dump(settings, child.stdin)
+            child.stdin.close()
+            yield from _frames(child, errors)
+        finally:
+            child.stdout.close()
+            if child.poll() is None:
+                child.kill()
+            child.wait()
 
 
-def _frames(child: subprocess.Popen) -> Iterator[list[Record]]:
+def _frames(child: subprocess.Popen, errors) -> Iterator[list[Record]]:
     while True:
         try:
             kind, data = pickle.load(child.stdout)
         except EOFError:
-            raise DirectoryError("The directory reader stopped unexpectedly.") from None
+            child.wait()
+            raise DirectoryError(
+                f"The directory reader stopped unexpectedly: {_last_line(errors)}"
+            ) from None
         if kind == PAGE:
             yield data
         elif kind == ERROR:
             raise DirectoryError(data["message"], result=data["result"])
         else:
             return
+
+
+def _last_line(errors) -> str:
+    """The child's last words (its exception), for the log and the status line."""
+    errors.seek(0)
+    lines = errors.read().decode(errors="replace").strip().splitlines()
+    return lines[-1][:300] if lines else "no message"
 
 
 def serve() -> None:

@@ -294,3 +294,13 @@ def test_it_keeps_no_address_the_directory_holds_in_error(synced, slapd):
 
     assert result.counts["rejected"] == 0
     assert obj(synced, "Frank Solo").email == ""
+
+
+def test_it_reports_why_the_reader_process_failed(ldap_store, monkeypatch):
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "no_such_settings")
+
+    with pytest.raises(DirectoryError, match="reader stopped unexpectedly: .*no_such_settings"):
+        sync_store(ldap_store)
+
+    assert not DirectoryObject.objects.filter(store=ldap_store).exists()
+    assert "no_such_settings" in SyncStatus.objects.get(store=ldap_store).last_error
