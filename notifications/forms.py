@@ -90,7 +90,10 @@ class SecretField(forms.CharField):
 
 def days_field() -> forms.IntegerField:
     return forms.IntegerField(
-        label="Number of days", min_value=1, max_value=365, required=False,
+        label="Number of days",
+        min_value=1,
+        max_value=365,
+        required=False,
         widget=forms.NumberInput(attrs={"min": 1, "max": 365}),
     )
 

@@ -61,7 +61,11 @@ class NotificationSettings(models.Model):
 
     # Password Expiry Group Notifications
     portal = models.ForeignKey(
-        Portal, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        Portal,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name="GroupID Portal URL",
     )
 
@@ -154,7 +158,10 @@ class OutgoingMessage(models.Model):
     # wiped as soon as the message is sent or dead.
     acting_credentials = EncryptedTextField()
     triggered_by = models.ForeignKey(
-        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

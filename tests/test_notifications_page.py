@@ -31,18 +31,45 @@ def saved(store) -> NotificationSettings:
 
 
 SPEC_LABELS = [
-    "SMTP Server", "From email address", "Port", "SSL enabled", "Use SMTP user authentication",
-    "Basic", "OAuth 2.0", "SMTP username", "SMTP password", "Token Endpoint", "Client ID",
-    "Client Secret", "Scope", "Username", "Password", "Test Server", "To:", "CC:", "Also Notify",
-    "Logged in users for their actions", "Object being modified",
-    "Group owner(s) for their groups", "Manager(s) for their direct reports",
-    "Newly added group members on addition", "Removed group member on removal",
-    "Public group owner for membership", "Password Expiry Group Notifications",
-    "GroupID Portal URL", "Membership Lifecycle Notifications", "On joining group",
-    "On leaving group", "X days before user is going to leave the group",
-    "Managed By Notifications", "Same as membership life cycle",
-    "Object is added as additional owner/manager", "Object is removed as additional owner/manager",
-    "X Days before object is removed as additional owner/manager", "Save", "Test Notification",
+    "SMTP Server",
+    "From email address",
+    "Port",
+    "SSL enabled",
+    "Use SMTP user authentication",
+    "Basic",
+    "OAuth 2.0",
+    "SMTP username",
+    "SMTP password",
+    "Token Endpoint",
+    "Client ID",
+    "Client Secret",
+    "Scope",
+    "Username",
+    "Password",
+    "Test Server",
+    "To:",
+    "CC:",
+    "Also Notify",
+    "Logged in users for their actions",
+    "Object being modified",
+    "Group owner(s) for their groups",
+    "Manager(s) for their direct reports",
+    "Newly added group members on addition",
+    "Removed group member on removal",
+    "Public group owner for membership",
+    "Password Expiry Group Notifications",
+    "GroupID Portal URL",
+    "Membership Lifecycle Notifications",
+    "On joining group",
+    "On leaving group",
+    "X days before user is going to leave the group",
+    "Managed By Notifications",
+    "Same as membership life cycle",
+    "Object is added as additional owner/manager",
+    "Object is removed as additional owner/manager",
+    "X Days before object is removed as additional owner/manager",
+    "Save",
+    "Test Notification",
 ]
 
 
@@ -71,17 +98,28 @@ def test_it_prefills_exchange_online_defaults(alice_client, contoso):
 
 def test_it_saves_every_section(alice_client, contoso, portal):
     response = post(
-        alice_client, contoso,
+        alice_client,
+        contoso,
         to_recipients="Helpdesk@Contoso.test; ops@contoso.test; helpdesk@contoso.TEST",
         cc_recipients="audit@contoso.test",
-        notify_actor="on", notify_public_group_owners="on", portal=str(portal.pk),
-        ml_on_join="on", ml_days_before_enabled="on", ml_days_before="2",
-        mb_on_removed="on", mb_days_before_enabled="on", mb_days_before="7",
+        notify_actor="on",
+        notify_public_group_owners="on",
+        portal=str(portal.pk),
+        ml_on_join="on",
+        ml_days_before_enabled="on",
+        ml_days_before="2",
+        mb_on_removed="on",
+        mb_days_before_enabled="on",
+        mb_days_before="7",
     )
     assert response.status_code == 302
     s = saved(contoso)
     assert (s.smtp_host, s.from_email, s.port, s.ssl_enabled) == (
-        "smtp.contoso.test", "notify@contoso.test", 587, True)
+        "smtp.contoso.test",
+        "notify@contoso.test",
+        587,
+        True,
+    )
     assert s.to_list == ["Helpdesk@contoso.test", "ops@contoso.test"]
     assert s.cc_list == ["audit@contoso.test"]
     assert s.notify_actor and s.notify_public_group_owners and not s.notify_managers
@@ -151,8 +189,13 @@ def test_it_requires_basic_credentials(alice_client, contoso):
 
 def test_it_requires_oauth_fields(alice_client, contoso):
     response = post(
-        alice_client, contoso, use_smtp_auth="on", auth_type="oauth2",
-        token_endpoint="http://login.contoso.test/token", client_id="", scope="",
+        alice_client,
+        contoso,
+        use_smtp_auth="on",
+        auth_type="oauth2",
+        token_endpoint="http://login.contoso.test/token",
+        client_id="",
+        scope="",
     )
     page = response.content.decode()
     assert "Enter an https:// address" in page
@@ -163,14 +206,24 @@ def test_it_requires_oauth_fields(alice_client, contoso):
 
 def test_it_checks_the_office365_tenant(alice_client, contoso):
     response = post(
-        alice_client, contoso, use_smtp_auth="on", auth_type="oauth2",
-        token_endpoint="https://graph.microsoft.com/v1.0", client_id="app", client_secret="s3",
+        alice_client,
+        contoso,
+        use_smtp_auth="on",
+        auth_type="oauth2",
+        token_endpoint="https://graph.microsoft.com/v1.0",
+        client_id="app",
+        client_secret="s3",
         scope="https://outlook.office365.com/SMTP.Send",
     )
     assert "enter the tenant name" in response.content.decode()
     post(
-        alice_client, contoso, use_smtp_auth="on", auth_type="oauth2",
-        token_endpoint="https://graph.microsoft.com/v1.0", client_id="app", client_secret="s3",
+        alice_client,
+        contoso,
+        use_smtp_auth="on",
+        auth_type="oauth2",
+        token_endpoint="https://graph.microsoft.com/v1.0",
+        client_id="app",
+        client_secret="s3",
         scope="abcd.onmicrosoft.com",
     )
     assert saved(contoso).scope == "abcd.onmicrosoft.com"
@@ -187,8 +240,13 @@ SECRET = "Pa55-word-that-must-never-show"
 
 def configure_basic(client, store, **extra):
     return post(
-        client, store, use_smtp_auth="on", auth_type="basic", smtp_username="svc-notify",
-        smtp_password=SECRET, **extra,
+        client,
+        store,
+        use_smtp_auth="on",
+        auth_type="basic",
+        smtp_username="svc-notify",
+        smtp_password=SECRET,
+        **extra,
     )
 
 
@@ -221,7 +279,11 @@ def test_it_never_renders_a_secret_back(alice_client, contoso, caplog):
 def test_it_keeps_a_secret_when_the_box_is_left_blank(alice_client, contoso):
     configure_basic(alice_client, contoso)
     response = post(
-        alice_client, contoso, use_smtp_auth="on", auth_type="basic", smtp_username="svc-notify",
+        alice_client,
+        contoso,
+        use_smtp_auth="on",
+        auth_type="basic",
+        smtp_username="svc-notify",
         to_recipients="ops@contoso.test",
     )
     assert response.status_code == 302
@@ -230,8 +292,12 @@ def test_it_keeps_a_secret_when_the_box_is_left_blank(alice_client, contoso):
 
 @pytest.mark.parametrize(
     "change",
-    [{"smtp_host": "smtp.elsewhere.test"}, {"port": "25"}, {"ssl_enabled": None},
-     {"smtp_username": "someone-else"}],
+    [
+        {"smtp_host": "smtp.elsewhere.test"},
+        {"port": "25"},
+        {"ssl_enabled": None},
+        {"smtp_username": "someone-else"},
+    ],
 )
 def test_it_does_not_carry_a_secret_to_a_new_destination(alice_client, contoso, change):
     configure_basic(alice_client, contoso)
@@ -252,11 +318,16 @@ def test_it_clears_a_secret_on_request(alice_client, contoso):
 
 def test_it_stores_oauth_secrets(alice_client, contoso):
     response = post(
-        alice_client, contoso, use_smtp_auth="on", auth_type="oauth2",
+        alice_client,
+        contoso,
+        use_smtp_auth="on",
+        auth_type="oauth2",
         token_endpoint="https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
-        client_id="1111-2222", client_secret="client-secret-value",
+        client_id="1111-2222",
+        client_secret="client-secret-value",
         scope="https://outlook.office365.com/SMTP.Send",
-        oauth_username="svc@contoso.test", oauth_password="oauth-password-value",
+        oauth_username="svc@contoso.test",
+        oauth_password="oauth-password-value",
     )
     assert response.status_code == 302
     s = saved(contoso)
@@ -264,9 +335,13 @@ def test_it_stores_oauth_secrets(alice_client, contoso):
     page = alice_client.get(URL.format(contoso.pk)).content.decode()
     assert "client-secret-value" not in page and "oauth-password-value" not in page
     response = post(
-        alice_client, contoso, use_smtp_auth="on", auth_type="oauth2",
+        alice_client,
+        contoso,
+        use_smtp_auth="on",
+        auth_type="oauth2",
         token_endpoint="https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
-        client_id="other-app", scope="https://outlook.office365.com/SMTP.Send",
+        client_id="other-app",
+        scope="https://outlook.office365.com/SMTP.Send",
         oauth_username="svc@contoso.test",
     )
     page = response.content.decode()
@@ -306,9 +381,15 @@ def test_it_rejects_a_portal_of_another_store(alice_client, contoso):
 def test_it_applies_membership_options_when_same_as_membership(alice_client, contoso):
     post(alice_client, contoso, mb_on_added="on", mb_days_before_enabled="on", mb_days_before="9")
     post(
-        alice_client, contoso, ml_on_join="on", ml_on_leave="on", ml_days_before_enabled="on",
-        ml_days_before="3", mb_same_as_membership="on",
-        mb_on_added=None, mb_days_before="abc",
+        alice_client,
+        contoso,
+        ml_on_join="on",
+        ml_on_leave="on",
+        ml_days_before_enabled="on",
+        ml_days_before="3",
+        mb_same_as_membership="on",
+        mb_on_added=None,
+        mb_days_before="abc",
     )
     s = saved(contoso)
     assert s.managed_by_options() == (True, True, 3)
