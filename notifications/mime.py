@@ -18,6 +18,8 @@ Bcc recipients go into the envelope only. Transports that take recipients from t
 from __future__ import annotations
 
 import binascii
+import functools
+import re
 import secrets
 from email.header import Header
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -29,6 +31,8 @@ from .transports.base import RenderedMessage, TransportError
 
 CRLF = "\r\n"
 MAX_HEADER_LINE = 78
+# What would end an address on an SMTP command line (quoted local parts are not supported).
+UNSAFE_IN_ADDRESS = re.compile(r'[\s<>"\x00-\x1f\x7f]')
 
 
 def render_message(row: OutgoingMessage) -> RenderedMessage:
@@ -93,11 +97,16 @@ def ensure_message_id(row: OutgoingMessage) -> str:
 # -- headers -------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _mailbox(header: str, value: str) -> tuple[str, str]:
-    """(display name, ASCII address) of `Name <local@domain>` or a bare address."""
+    """(display name, ASCII address) of `Name <local@domain>` or a bare address.
+
+    Cached: the same From and admin addresses recur in message after message, and the stdlib's
+    address parser is the slowest step of rendering.
+    """
     name, addr = parseaddr(value)
     local, at, domain = addr.rpartition("@")
-    if not at or not local or not domain or not local.isascii() or " " in addr:
+    if not at or not local or not domain or not local.isascii() or UNSAFE_IN_ADDRESS.search(addr):
         raise TransportError(
             f"The {header} address {value!r} is not a valid email address; the message was not "
             "sent.",

@@ -136,7 +136,10 @@ def test_it_refuses_line_breaks_in_headers(row, field, injected):
     )
 
 
-@pytest.mark.parametrize("address", ["not an address", "jürgen@contoso.test", "@contoso.test"])
+@pytest.mark.parametrize(
+    "address",
+    ["not an address", "jürgen@contoso.test", "@contoso.test", '"a b"@contoso.test', "a\tb@c.test"],
+)
 def test_it_refuses_what_is_not_an_address(row, address):
     row.cc = address
     with pytest.raises(TransportError) as caught:

@@ -83,7 +83,7 @@ class GraphTransport:
             response = self._post(body, self.tokens.get())
         if response.status_code != 202:
             raise graph_error(response)
-        log.info("Sent %s via Graph %s", message_id, self.where)
+        log.debug("Sent %s via Graph %s", message_id, self.where)
         return SendResult(reply="202 Accepted")
 
     def _post(self, body: bytes, token: AccessToken) -> requests.Response:

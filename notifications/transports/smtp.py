@@ -95,7 +95,7 @@ class SMTPTransport:
             reply=f"250 {reply}",  # aiosmtplib returns the text; DATA succeeded only with 250
             refused={addr: f"{err.code} {err.message}" for addr, err in refused.items()},
         )
-        log.info(
+        log.debug(
             "Sent %s via %s (%d recipients refused)",
             message_id,
             self.where,
