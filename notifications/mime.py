@@ -7,9 +7,10 @@ it. The pieces are the standard library's own encoders:
 - headers: `email.header.Header` (RFC 2047 encoded-words for non-ASCII text, folded at 78
   columns), addresses as `display-name <addr>` with the name encoded the same way and the domain
   in IDNA form; line breaks in a header value are refused, never passed through;
-- bodies: UTF-8, quoted-printable (`binascii.b2a_qp`), CRLF line endings, lines ≤ 76 characters;
-- multipart/alternative with a boundary that cannot occur in quoted-printable text (it starts
-  with "=_", and QP writes every "=" as "=3D").
+- bodies: CRLF line endings; 7bit when ASCII in lines of at most 998 characters, otherwise
+  UTF-8 quoted-printable (`binascii.b2a_qp`, lines ≤ 76 characters);
+- multipart/alternative with a random 128-bit boundary (it starts with "=_", which
+  quoted-printable text never contains: QP writes every "=" as "=3D").
 
 Bcc recipients go into the envelope only. Transports that take recipients from the headers
 (Graph) add `RenderedMessage.bcc_header` themselves.
@@ -31,6 +32,7 @@ from .transports.base import RenderedMessage, TransportError
 
 CRLF = "\r\n"
 MAX_HEADER_LINE = 78
+MAX_SMTP_LINE = 998  # RFC 5321 text line limit, without the CRLF
 # What would end an address on an SMTP command line (quoted local parts are not supported).
 UNSAFE_IN_ADDRESS = re.compile(r'[\s<>"\x00-\x1f\x7f]')
 
@@ -85,13 +87,17 @@ def render_message(row: OutgoingMessage) -> RenderedMessage:
 def ensure_message_id(row: OutgoingMessage) -> str:
     """A stable Message-ID per row, so a retried message keeps its identity."""
     if not row.message_id:
-        domain = parseaddr(row.from_email)[1].rpartition("@")[2] or "dirmgr.invalid"
-        row.message_id = make_msgid(domain=domain)
+        row.message_id = make_msgid(domain=_domain(row.from_email))
         if row.pk:
             OutgoingMessage.objects.filter(pk=row.pk, message_id="").update(
                 message_id=row.message_id
             )
     return row.message_id
+
+
+@functools.lru_cache(maxsize=256)
+def _domain(from_email: str) -> str:
+    return parseaddr(from_email)[1].rpartition("@")[2] or "dirmgr.invalid"
 
 
 # -- headers -------------------------------------------------------------------------------------
@@ -170,16 +176,20 @@ def _body(text: str, html: str) -> bytes:
 
 
 def _part(subtype: str, content: str) -> bytes:
+    encoding, body = _encode(content)
     return (
         f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-    ).encode("ascii") + _quoted_printable(content)
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    ).encode("ascii") + body
 
 
-def _quoted_printable(content: str) -> bytes:
-    """UTF-8 quoted-printable with CRLF line endings (b2a_qp keeps CRLF when the text uses it)."""
+def _encode(content: str) -> tuple[str, bytes]:
+    """CRLF line endings; 7bit when the text is ASCII in lines SMTP allows (≤ 998 characters),
+    else UTF-8 quoted-printable (b2a_qp keeps CRLF when the text uses it)."""
     lines = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines[-1] == "":
         lines.pop()
-    data = (CRLF.join(lines) + CRLF).encode("utf-8")
-    return binascii.b2a_qp(data, istext=True)
+    text = CRLF.join(lines) + CRLF
+    if text.isascii() and "\0" not in text and max(map(len, lines), default=0) <= MAX_SMTP_LINE:
+        return "7bit", text.encode("ascii")
+    return "quoted-printable", binascii.b2a_qp(text.encode("utf-8"), istext=True)

@@ -96,8 +96,26 @@ def test_it_normalises_the_bodys_line_endings(row):
     row.body_text = "one\rtwo\r\nthree\nfour  "
     row.body_html = ""
     rendered = render_message(row)
-    assert rendered.data.endswith(b"one\r\ntwo\r\nthree\r\nfour =20\r\n")
+    assert rendered.data.endswith(b"one\r\ntwo\r\nthree\r\nfour  \r\n")
     assert content(parsed(rendered)) == "one\ntwo\nthree\nfour  \n"
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding"),
+    [
+        ("Plain ASCII text.\nTwo lines.", "7bit"),
+        ("x" * 998, "7bit"),
+        ("x" * 999, "quoted-printable"),
+        ("Größe geändert", "quoted-printable"),
+    ],
+    ids=["ascii", "longest-smtp-line", "too-long-for-smtp", "non-ascii"],
+)
+def test_it_sends_ascii_as_is_and_the_rest_quoted_printable(row, body, encoding):
+    row.body_text = row.body_html = body
+    message = parsed(render_message(row))
+    for part in (message.get_body(("plain",)), message.get_body(("html",))):
+        assert part["Content-Transfer-Encoding"] == encoding
+        assert content(part) == body + "\n"
 
 
 def test_it_gives_the_row_a_stable_message_id(row):
