@@ -77,9 +77,7 @@ def claim(ids: Sequence[int]) -> tuple[datetime, list[OutgoingMessage]]:
     claimed: list[int] = []
     for start in range(0, len(ids), CLAIM_CHUNK):
         claimed += _claim_chunk(ids[start : start + CLAIM_CHUNK], now)
-    rows = list(
-        OutgoingMessage.objects.filter(pk__in=claimed).select_related("store").order_by("pk")
-    )
+    rows = list(OutgoingMessage.objects.filter(pk__in=claimed).order_by("pk"))
     for row in rows:
         if not row.message_id:  # rows written without new_message(): one query each, once
             ensure_message_id(row)

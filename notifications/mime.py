@@ -34,6 +34,7 @@ CRLF = "\r\n"
 MAX_HEADER_LINE = 78
 MAX_SMTP_LINE = 998  # RFC 5321 text line limit, without the CRLF
 # What would end an address on an SMTP command line (quoted local parts are not supported).
+SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9.\-]+")
 UNSAFE_IN_ADDRESS = re.compile(r'[\s<>"\x00-\x1f\x7f]')
 
 
@@ -110,7 +111,10 @@ def _mailbox(header: str, value: str) -> tuple[str, str]:
     Cached: the same From and admin addresses recur in message after message, and the stdlib's
     address parser is the slowest step of rendering.
     """
-    name, addr = parseaddr(value)
+    if SIMPLE_ADDRESS.fullmatch(value):  # the usual case: the stdlib parser is slow
+        name, addr = "", value
+    else:
+        name, addr = parseaddr(value)
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain or not local.isascii() or UNSAFE_IN_ADDRESS.search(addr):
         raise TransportError(
