@@ -306,3 +306,34 @@ def test_it_sends_through_graph_without_an_smtp_server(
     assert {m.mailbox for m in sent} == {"directory@contoso.test"}
     assert {row.status for row in rows(ids)} == {Status.SENT}
     assert len(idp.token_calls) == 1
+
+
+def test_it_marks_a_row_that_cannot_be_rendered_dead_and_sends_the_others(
+    mail_settings, memory_broker
+):
+    ids = make_rows(mail_settings, 3)
+    OutgoingMessage.objects.filter(pk=ids[1]).update(subject="Hi\r\nBcc: victim@elsewhere.test")
+
+    tasks.deliver(ids)
+
+    first, broken, last = rows(ids)
+    assert (first.status, last.status) == (Status.SENT, Status.SENT)
+    assert broken.status == Status.DEAD
+    assert (
+        broken.last_error == "The Subject header contains a line break; the message was not sent."
+    )
+    received = mail_settings.server.wait_for(2)
+    assert all(b"victim" not in m.data for m in received)
+    assert all(m.rcpt_tos != ["victim@elsewhere.test"] for m in received)
+
+
+def test_it_sends_bcc_recipients_in_the_envelope_only(mail_settings, memory_broker):
+    ids = make_rows(mail_settings, 1, cc=["manager@contoso.test"], bcc=["audit@contoso.test"])
+
+    tasks.deliver(ids)
+
+    (received,) = mail_settings.server.wait_for(1)
+    assert received.rcpt_tos == ["user0@contoso.test", "manager@contoso.test", "audit@contoso.test"]
+    assert b"audit@contoso.test" not in received.data
+    assert received.message["Cc"] == "manager@contoso.test"
+    assert received.message.get_body(("html",)).get_content().strip() == "<p>Body 0</p>"
