@@ -1,7 +1,9 @@
 """SMTP delivery with aiosmtplib: no AUTH, the acting admin's or Basic credentials, STARTTLS or
-implicit TLS, one connection kept open across `send` calls.
+implicit TLS, one connection kept open across calls.
 
-One `SMTPTransport` drives one connection; calls to `send` on the same instance are serialised.
+`send_rendered` passes wire bytes and envelope straight to `sendmail` (the outbox workers' path);
+`send` takes an EmailMessage, which aiosmtplib flattens (the Test Server button's path). One
+`SMTPTransport` drives one connection; sends on the same instance are serialised.
 For parallel delivery create several transports (Exchange Online allows 3 per mailbox).
 """
 
