@@ -7,6 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from notifications.transports import TransportError, get_transport
+from notifications.transports.base import RenderedMessage
 from tests.servers.aio import run
 from tests.servers.tls import untrusted_leaf
 
@@ -235,3 +236,61 @@ def test_it_never_logs_or_shows_the_password(smtp_server, caplog):
     texts += [record.getMessage() for record in caplog.records]
     assert any("Sent " in text for text in texts)
     assert not [text for text in texts if SECRET in text]
+
+
+def rendered(*recipients: str) -> RenderedMessage:
+    data = (
+        b"From: notifications@contoso.test\r\nTo: helpdesk@contoso.test\r\n"
+        b"Subject: Group changed\r\nMessage-ID: <r1@contoso.test>\r\n\r\n"
+        b"The group Sales was changed.\r\n.leading dot\r\n"
+    )
+    return RenderedMessage(
+        sender="notifications@contoso.test",
+        recipients=recipients or ("helpdesk@contoso.test",),
+        data=data,
+        message_id="<r1@contoso.test>",
+    )
+
+
+def send_rendered(config, *messages, between=None):
+    async def scenario():
+        transport = get_transport(config)
+        results = []
+        try:
+            for index, message in enumerate(messages):
+                if between and index:
+                    between()
+                results.append(await transport.send_rendered(message))
+        finally:
+            await transport.close()
+        return results
+
+    return run(scenario())
+
+
+def test_it_sends_rendered_bytes_as_they_are_with_their_envelope(smtp_server):
+    server = smtp_server("starttls", users={"mailer": SECRET})
+    config = server.transport_config(auth="basic", username="mailer", password=SECRET)
+    message = rendered("helpdesk@contoso.test", "audit@contoso.test")
+    (result,) = send_rendered(config, message)
+    (received,) = server.wait_for(1)
+    assert result.reply == "250 2.0.0 OK queued"
+    assert received.data == message.data
+    assert (received.mail_from, received.rcpt_tos) == (
+        "notifications@contoso.test",
+        ["helpdesk@contoso.test", "audit@contoso.test"],
+    )
+    assert received.tls and received.auth_user == "mailer"
+
+
+def test_it_reconnects_and_reports_refusals_for_rendered_messages(smtp_server):
+    server = smtp_server(rcpt_replies={"gone@contoso.test": "550 5.1.1 User unknown"})
+    first, second = send_rendered(
+        server.transport_config(),
+        rendered(),
+        rendered("helpdesk@contoso.test", "gone@contoso.test"),
+        between=server.drop_connections,
+    )
+    assert first.refused == {}
+    assert second.refused == {"gone@contoso.test": "550 5.1.1 User unknown"}
+    assert len(server.wait_for(2)) == 2 and server.connections == 2
