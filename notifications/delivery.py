@@ -207,6 +207,9 @@ async def send_one(transport: Transport, row: OutgoingMessage) -> Outcome:
         message = render_message(row)
     except TransportError as exc:
         return Outcome(row, error=exc)
+    except (ValueError, TypeError) as exc:  # e.g. text that is not valid Unicode
+        error = TransportError(f"The message could not be built: {exc}", permanent=True)
+        return Outcome(row, error=error)
     try:
         return Outcome(row, result=await transport.send_rendered(message))
     except TransportError as exc:

@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from identitystores.models import AuditEntry
-from notifications import tasks
+from notifications import delivery, tasks
 from notifications.models import NotificationSettings, OutgoingMessage
 from notifications.outbox import enqueue, new_message
+from tests.servers.aio import run
 
 Status = OutgoingMessage.Status
 ADMIN_PASSWORD = "alice-sign-in-secret"
@@ -337,3 +338,19 @@ def test_it_sends_bcc_recipients_in_the_envelope_only(mail_settings, memory_brok
     assert b"audit@contoso.test" not in received.data
     assert received.message["Cc"] == "manager@contoso.test"
     assert received.message.get_body(("html",)).get_content().strip() == "<p>Body 0</p>"
+
+
+def test_it_fails_a_row_whose_text_cannot_be_encoded_without_sending(contoso_mail):
+    row = OutgoingMessage(
+        store=contoso_mail.store,
+        from_email="directory@contoso.test",
+        to="user@contoso.test",
+        subject="broken \udc80 subject",
+        body_text="text",
+        message_id="<m1@contoso.test>",
+    )
+
+    outcome = run(delivery.send_one(None, row))
+
+    assert outcome.result is None and outcome.error.permanent
+    assert outcome.error.message.startswith("The message could not be built:")
