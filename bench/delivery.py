@@ -1,16 +1,18 @@
 """Delivery benchmark: N notifications of ~2 KB through outbox → Celery worker → SMTP to a sink.
 
 In the same run, to the same sink (the aiosmtpd test server in sink mode, in a process of its
-own): Django's SMTP backend (`send_messages` over one connection) and a bare aiosmtplib loop on
-one connection that builds the same text + HTML message and sends it. Prints msgs/s for each and
-the ratios; the last line is one JSON object.
+own): Django's SMTP backend (`send_messages` over one connection, building the same text + HTML
+message) and a bare aiosmtplib loop on one connection that renders the same bytes the pipeline
+sends (`notifications.mime.render_message`) and sends them, with no database, broker or worker.
+Prints msgs/s for each and the ratios; the last line is one JSON object.
 
     .venv/bin/python bench/delivery.py             # N = 5,000
     .venv/bin/python bench/delivery.py --n 200     # smoke test
 
 Everything is private to the run: a SQLite file in a temporary directory, a redis-server on a
 free port, the sink, and the worker (`celery -A dirmgr worker -Q mail`, a subprocess). The
-pipeline is timed from the first outbox insert until every row reads "sent".
+pipeline writes its rows as a stream of changes (CHANGE_SIZE rows per transaction) and is timed
+from the first outbox insert until every row reads "sent".
 """
 
 from __future__ import annotations
