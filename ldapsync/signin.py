@@ -6,12 +6,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 from identitystores.models import IdentityStore
 
 from .auth import DirectoryUnavailable
 
 LOCAL = ""
+USERNAME_MAX_LENGTH = 254  # a UPN or email address
 
 
 def signin_stores():
@@ -29,6 +31,9 @@ class StoreSignInForm(AuthenticationForm):
             (str(s.pk), s.name) for s in signin_stores()
         ]
         self.order_fields(["store", "username", "password"])
+        # AuthenticationForm sets max_length after the field is built, so nothing enforces it;
+        # an overlong name would reach the lockout table (255 characters) and fail there.
+        self.fields["username"].validators.append(MaxLengthValidator(USERNAME_MAX_LENGTH))
 
     def clean(self):
         store_id = self.cleaned_data.get("store") or LOCAL
