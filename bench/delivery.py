@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,10 @@ from pathlib import Path
 import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.net import free_port, wait_for_port  # noqa: E402
+
 FROM = "directory@bench.test"
 TEXT = ("Group 'Sales EMEA' was changed by admin@bench.test: member added. " * 14).strip()
 CHANGE_SIZE = 100  # outbox rows per transaction in the pipeline contender
@@ -77,7 +80,6 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
     }
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     processes: list[subprocess.Popen] = []
     try:
         processes.append(start_redis(redis_port, workdir))
@@ -306,7 +308,6 @@ def start_sink() -> tuple[subprocess.Popen, int]:
 
 def serve_sink() -> None:
     """The test servers' SMTP server in sink mode, quiet, until terminated."""
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dirmgr.settings")
     import django
 
@@ -348,22 +349,6 @@ def start_worker(env: dict[str, str], concurrency: int, workdir: Path) -> subpro
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
 
 
 if __name__ == "__main__":

@@ -6,13 +6,13 @@ Never downloads a browser: /usr/bin/chromium is installed by scripts/test (apt).
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from catcher.server import CatcherHandler
+from tests.net import free_port
 
 # The Playwright sync API runs an event loop in the test thread; the ORM calls of the tests and
 # of the live server are still plain synchronous calls.
@@ -51,18 +51,12 @@ def screenshot(page):
     return take
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def mail_catcher(transactional_db):
     """The product's own catcher on a free loopback port, storing into the test database."""
     handler = CatcherHandler()
     controller = Controller(
-        handler, hostname="127.0.0.1", port=_free_port(), **handler.controller_options()
+        handler, hostname="127.0.0.1", port=free_port(), **handler.controller_options()
     )
     controller.start()
     yield controller

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.net import free_port
+
 SUFFIX = "dc=example,dc=test"
 ROOT_DN = f"cn=admin,{SUFFIX}"
 ROOT_PASSWORD = "root-secret"
@@ -116,12 +118,6 @@ objectClass: simpleSecurityObject
 cn: limited
 userPassword: {limited_password}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Slapd:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
@@ -13,14 +12,9 @@ from django.contrib.auth import get_user_model
 
 from catcher.models import CaughtMessage
 from catcher.server import CatcherHandler
+from tests.net import free_port
 
 HTML = '<p>Group <b>Sales</b> changed.</p><script>document.title="pwned"</script>'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -17,17 +16,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.net import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "newcomer-demo-password"
 RECIPIENT = "newcomer@contoso.test"
 # Variables that would point the run at shared servers or another configuration.
 NOT_INHERITED = {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Run:
