@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from dirmgr import formfields
+from identitystores.audit import SECRET_CHANGED
 from identitystores.models import IdentityStore
 
 from .addresses import normalise_address, normalise_address_list, normalise_host
@@ -335,7 +336,7 @@ class NotificationSettingsForm(forms.ModelForm):
                 continue
             label = str(NotificationSettings._meta.get_field(name).verbose_name)
             if name in SECRET_LABELS:
-                changes.append((label, "", "cleared" if not new else "changed"))
+                changes.append((label, "", "cleared" if not new else SECRET_CHANGED))
             else:
                 changes.append((label, _display(old), _display(new)))
         return changes

@@ -12,7 +12,6 @@ from identitystores.models import IdentityStore, Portal
 DAYS = [MinValueValidator(1), MaxValueValidator(365)]
 EXCHANGE_ONLINE_TOKEN_ENDPOINT = "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
 EXCHANGE_ONLINE_SCOPE = "https://outlook.office365.com/SMTP.Send"
-GRAPH_ENDPOINT_EXAMPLE = "https://graph.microsoft.com/v1.0"
 
 
 class NotificationSettings(models.Model):
