@@ -40,6 +40,7 @@ def open_notifications(page: Page, screenshot) -> None:
     screenshot("04-configurations")
     page.get_by_role("link", name=re.compile("^Notifications")).click()
     expect(page.get_by_role("heading", name="Notifications", exact=True)).to_be_visible()
+    expect(page.locator("#settings-form[data-enhanced]")).to_be_attached()
 
 
 def fill_smtp(page: Page, port: int) -> None:

@@ -100,4 +100,5 @@
       if (event.submitter === okButton) { event.preventDefault(); sendTest(); }
     });
   }
+  form.dataset.enhanced = "true";  // the dialog and the Managed By rule are live
 })();
