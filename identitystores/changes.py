@@ -8,19 +8,22 @@ all call these functions with an `Actor` that says who acted and through which r
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from notifications.emails import notify
 from notifications.events import DirectoryEvent, EventKind, Route
 
 from . import audit
 from .directory import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
-from .models import IdentityStore
+from .models import AuditEntry, IdentityStore
 
 Kind = DirectoryObject.Kind
 
@@ -265,6 +268,63 @@ def remove_additional_manager(
     return _record(user, actor, EventKind.MANAGER_REMOVED, changes, member=manager)
 
 
+# --- Writing many changes' records at once -----------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    events: list[DirectoryEvent] = field(default_factory=list)
+    history: list[AuditEntry] = field(default_factory=list)
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("directory_change_records", default=None)
+
+
+@contextmanager
+def records_in_bulk() -> Iterator[None]:
+    """Within the block, the services still apply each change and write its outbox rows at
+    once, but keep its event and history entries and insert them when the block ends (one INSERT
+    for all events, one for all history entries). For callers that apply many changes inside one
+    transaction (directory sync).
+
+    Use it inside `transaction.atomic()`: the rows are written in that transaction, and a block
+    left by an exception writes none. A change refused with ChangeError records nothing, as
+    before: every service records its change as its last step. The events the services return
+    have no primary key until the block ends, and an event's time is when it is written (the
+    mail, rendered at once, shows the time of the change itself, the same minute or so).
+    Databases that cannot return primary keys of a bulk insert write each change's rows as usual.
+    """
+    if not connection.features.can_return_rows_from_bulk_insert:
+        yield
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    DirectoryEvent.objects.bulk_create(pending.events)
+    AuditEntry.objects.bulk_create(pending.history)
+
+
+def _history_rows(store: IdentityStore, actor: Actor, action: str, changes) -> list[AuditEntry]:
+    """The rows `audit.record` writes for an Actor, unsaved."""
+    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
+    name = user.get_username() if user else (actor.user or actor.name or "system")
+    return [
+        AuditEntry(
+            store=store,
+            actor=user,
+            actor_name=str(name),
+            action=action,
+            field=field_name,
+            old_value=old,
+            new_value=new,
+        )
+        for field_name, old, new in changes
+    ]
+
+
 # --- Helpers ----------------------------------------------------------------------------------
 
 
@@ -276,8 +336,9 @@ def _record(
     *,
     member: DirectoryObject | None = None,
 ) -> DirectoryEvent:
-    """Write the event and the history entry, then the outbox rows (same transaction)."""
-    event = DirectoryEvent.objects.create(
+    """Write the event and the history entry, then the outbox rows (same transaction). Every
+    service calls this last, so a change that raises records nothing."""
+    event = DirectoryEvent(
         store=obj.store,
         kind=kind,
         route=actor.route,
@@ -302,12 +363,15 @@ def _record(
                 member.name if added else "",
             )
         ]
-    audit.record(
-        obj.store,
-        actor.user or actor.name,
-        f"directory.{kind}",
-        history or [(obj.name[:120], "", "")],
-    )
+    history = history or [(obj.name[:120], "", "")]
+    pending = _pending.get()
+    if pending is None:
+        event.save()
+        audit.record(obj.store, actor.user or actor.name, f"directory.{kind}", history)
+    else:
+        event.created = timezone.now()
+        pending.events.append(event)
+        pending.history += _history_rows(obj.store, actor, f"directory.{kind}", history)
     if actor.notify:
         notify(event, credentials=actor.credentials)
     return event

@@ -23,6 +23,7 @@ from identitystores.directory import (
     GroupMembership,
 )
 from identitystores.models import IdentityStore
+from notifications.emails import store_lookups_once
 from notifications.events import Route
 
 from .importer import SOURCE, resolve_references
@@ -44,13 +45,16 @@ class Applier:
         )
 
     def apply(self, records: list[Record]) -> dict[str, int]:
+        """Each batch is one transaction whose events and history entries are inserted together
+        at its end; a change refused inside it (ChangeError) rolls back only its own savepoint."""
         objects: dict[str, DirectoryObject] = {}
-        for batch in _batches(records):
-            with transaction.atomic():
-                objects.update(self._objects(batch))
-        for batch in _batches(records):
-            with transaction.atomic():
-                self._references(batch, objects)
+        with store_lookups_once():
+            for batch in _batches(records):
+                with transaction.atomic(), changes.records_in_bulk():
+                    objects.update(self._objects(batch))
+            for batch in _batches(records):
+                with transaction.atomic(), changes.records_in_bulk():
+                    self._references(batch, objects)
         return self.counts
 
     # --- pass 1: the objects themselves -------------------------------------------------------

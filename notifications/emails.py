@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -190,9 +192,45 @@ def _chunks(recipients: Iterable[Recipient], size: int) -> Iterator[list[Recipie
         yield batch
 
 
+# Per-store lookups that `notify` makes for every event, kept for the length of a
+# `store_lookups_once` block; None outside one.
+_lookups: ContextVar[dict[tuple[str, int], object] | None] = ContextVar(
+    "notification_store_lookups", default=None
+)
+
+
+@contextmanager
+def store_lookups_once() -> Iterator[None]:
+    """Within the block, `notify` reads each store's notification settings (and whether it has
+    templates in other languages) once instead of once per event.
+
+    For callers that apply many changes in one go (directory sync): an edit of the settings made
+    while the block runs applies from the next block on. Everyone else reads them per event.
+    """
+    token = _lookups.set({})
+    try:
+        yield
+    finally:
+        _lookups.reset(token)
+
+
+def _per_store(name: str, store_id: int, read: Callable[[], object]):
+    cache = _lookups.get()
+    if cache is None:
+        return read()
+    key = (name, store_id)
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
+
+
 def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change") -> int:
     """Write the event's outbox rows in the caller's transaction; returns how many."""
-    settings = NotificationSettings.objects.filter(store_id=event.store_id).first()
+    settings = _per_store(
+        "settings",
+        event.store_id,
+        lambda: NotificationSettings.objects.filter(store_id=event.store_id).first(),
+    )
     if settings is None:
         return 0
     resolution = resolve(event, settings)
@@ -233,7 +271,13 @@ def _needs_details(event: DirectoryEvent) -> bool:
     when the store has templates in other languages; otherwise addresses alone are read."""
     if bcc_batch_size() == 1:
         return True
-    return EmailTemplate.objects.filter(store_id=event.store_id).exclude(language="en").exists()
+    return _per_store(
+        "translated",
+        event.store_id,
+        lambda: (
+            EmailTemplate.objects.filter(store_id=event.store_id).exclude(language="en").exists()
+        ),
+    )
 
 
 def _message(event, settings, content: Content, **fields) -> OutgoingMessage:
