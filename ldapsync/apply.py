@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 from identitystores import changes
 from identitystores.changes import Actor, ChangeError
@@ -40,6 +41,7 @@ class Applier:
         self.store = store
         self.conn = conn
         self.ids = dn_map(store)
+        self.others: dict[int, DirectoryObject] = {}  # objects references point to, by id
         self.counts: dict[str, int] = dict.fromkeys(
             ("created", "updated", "renamed", "references", "rejected", "unresolved"), 0
         )
@@ -117,14 +119,22 @@ class Applier:
         return obj
 
     def _get(self, pk: int | None) -> DirectoryObject | None:
-        return None if pk is None else self._own(DirectoryObject.objects.get(pk=pk))
+        if pk is None:
+            return None
+        if pk not in self.others:
+            self.others[pk] = self._own(DirectoryObject.objects.get(pk=pk))
+        return self.others[pk]
 
     # --- pass 2: members, owners, managers -----------------------------------------------------
     def _references(self, batch: list[Record], objects: dict[str, DirectoryObject]) -> None:
         present = [(r, objects[r.external_id]) for r in batch if r.external_id in objects]
         state = _State.load([obj.pk for _, obj in present])
-        for record, obj in present:
-            refs = resolve_references(self.ids, record, obj.pk, self.counts)
+        plans = [
+            (record, obj, resolve_references(self.ids, record, obj.pk, self.counts))
+            for record, obj in present
+        ]
+        self._prefetch(plans, state)
+        for record, obj, refs in plans:
             try:
                 if record.kind == DirectoryObject.Kind.USER:
                     self._managers(obj, refs["managers"], state)
@@ -136,6 +146,33 @@ class Applier:
                 log.warning(
                     "sync of %s skipped a reference of %s: %s", self.store.pk, record.dn, exc
                 )
+
+    def _prefetch(self, plans: list[tuple[Record, DirectoryObject, dict]], state: _State) -> None:
+        """Read every object that a reference change of the batch names, and the primary
+        managers and owners being replaced, in one query each instead of one per change."""
+        needed: set[int | None] = set()
+        replaced: dict[str, list[DirectoryObject]] = {"primary_manager": [], "primary_owner": []}
+        for record, obj, refs in plans:
+            if record.kind == DirectoryObject.Kind.USER:
+                wanted, current = refs["managers"], obj.primary_manager_id
+                needed |= set(wanted[1:]) ^ state.additional_managers.get(obj.pk, set())
+                field = "primary_manager"
+            elif record.kind == DirectoryObject.Kind.GROUP:
+                wanted, current = refs["owners"], obj.primary_owner_id
+                needed |= set(refs["co_owners"]) ^ state.additional_owners.get(obj.pk, set())
+                needed |= set(refs["members"]) ^ state.members.get(obj.pk, set())
+                field = "primary_owner"
+            else:
+                continue
+            primary = wanted[0] if wanted else None
+            if current != primary:
+                needed.add(primary)
+                replaced[field].append(obj)
+        needed.discard(None)
+        found = DirectoryObject.objects.in_bulk(needed) if needed else {}
+        self.others = {pk: self._own(o) for pk, o in found.items()}
+        for field, objs in replaced.items():
+            prefetch_related_objects(objs, field)
 
     def _managers(self, user: DirectoryObject, wanted: list[int], state: _State) -> None:
         primary = wanted[0] if wanted else None
@@ -173,16 +210,10 @@ class Applier:
         current = state.members.get(group.pk, set())
         desired = set(wanted)
         removed, added = current - desired, [p for p in wanted if p not in current]
-        if not removed and not added:
-            return
-        others = {
-            pk: self._own(o)
-            for pk, o in DirectoryObject.objects.in_bulk([*removed, *added]).items()
-        }
         for pk in removed:
-            changes.remove_member(group, others[pk], SYNC_ACTOR)
+            changes.remove_member(group, self._get(pk), SYNC_ACTOR)
         for pk in added:
-            changes.add_member(group, others[pk], SYNC_ACTOR)
+            changes.add_member(group, self._get(pk), SYNC_ACTOR)
         self.counts["references"] += len(removed) + len(added)
 
 
