@@ -1,4 +1,5 @@
-"""Writing the store history. Callers pass display values; secrets go through `secret_change`."""
+"""Writing the store history. Callers pass display values; a secret is only ever recorded as
+SECRET_CHANGED ("changed") or "cleared", never by value."""
 
 from __future__ import annotations
 
@@ -16,6 +17,16 @@ def record(
     changes: Iterable[tuple[str, str, str]] = (),
 ) -> None:
     """Record an action; with `changes` (field, old, new) one entry per changed field."""
+    AuditEntry.objects.bulk_create(entries(store, actor, action, changes))
+
+
+def entries(
+    store: IdentityStore,
+    actor,
+    action: str,
+    changes: Iterable[tuple[str, str, str]] = (),
+) -> list[AuditEntry]:
+    """The unsaved rows `record` writes (for callers that insert many actions at once)."""
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     name = actor_obj.get_username() if actor_obj else (str(actor) if actor else "system")
     rows = [
@@ -30,4 +41,4 @@ def record(
         )
         for field, old, new in changes
     ] or [AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action)]
-    AuditEntry.objects.bulk_create(rows)
+    return rows

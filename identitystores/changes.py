@@ -307,24 +307,6 @@ def records_in_bulk() -> Iterator[None]:
     AuditEntry.objects.bulk_create(pending.history)
 
 
-def _history_rows(store: IdentityStore, actor: Actor, action: str, changes) -> list[AuditEntry]:
-    """The rows `audit.record` writes for an Actor, unsaved."""
-    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
-    name = user.get_username() if user else (actor.user or actor.name or "system")
-    return [
-        AuditEntry(
-            store=store,
-            actor=user,
-            actor_name=str(name),
-            action=action,
-            field=field_name,
-            old_value=old,
-            new_value=new,
-        )
-        for field_name, old, new in changes
-    ]
-
-
 # --- Helpers ----------------------------------------------------------------------------------
 
 
@@ -371,7 +353,9 @@ def _record(
     else:
         event.created = timezone.now()
         pending.events.append(event)
-        pending.history += _history_rows(obj.store, actor, f"directory.{kind}", history)
+        pending.history += audit.entries(
+            obj.store, actor.user or actor.name, f"directory.{kind}", history
+        )
     if actor.notify:
         notify(event, credentials=actor.credentials)
     return event
