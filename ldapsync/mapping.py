@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -167,7 +168,12 @@ def _dns(attrs: dict, name: str) -> list[str]:
     if isinstance(values, str):
         values = [values]
     keys = [v.lower() for v in values]
-    if any(" ," in k or ", " in k for k in keys):
+    # One scan of the joined text finds whether any value needs more work (most never do).
+    text = "\n".join(keys)
+    if "#" in text:
+        # uniqueMember is NameAndOptionalUID (RFC 4517): a DN optionally followed by #'0101'B.
+        keys = [re.sub(r"#'[01]*'b$", "", k) for k in keys]
+    if " ," in text or ", " in text:
         keys = [dn_key(k) for k in keys]
     return keys
 
