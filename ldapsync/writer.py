@@ -2,14 +2,19 @@
 before our copy is committed (see the extension point in `identitystores.changes`).
 
 Members are added and removed one value at a time, so a concurrent change to a large group is not
-overwritten. Owners and managers are written as the whole attribute, computed from our copy with
-the change already applied (primary first, then additional ones when the directory keeps both in
-one attribute). A refusal becomes a `ChangeError` with the directory's reason, never a secret.
+overwritten, in the member attribute the group's object class allows (`uniqueMember` for a
+groupOfUniqueNames, `member` for a groupOfNames or an Active Directory group). Owners and managers
+are written as the whole attribute, computed from our copy with the change already applied
+(primary first, then additional ones when the directory keeps both in one attribute). A refusal
+becomes a `ChangeError` with the directory's reason, never a secret.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ldap3
+from ldap3.core import exceptions as ldap_exc
 
 from identitystores.changes import ChangeError
 from identitystores.directory import AdditionalManager, AdditionalOwner, DirectoryObject
@@ -17,6 +22,7 @@ from identitystores.models import IdentityStore
 from notifications.events import EventKind
 
 from .connection import DirectoryError, result_message, session
+from .mapping import _dns, dn_key
 from .models import DirectoryConnection, EntryLink
 
 MEMBER_OPS = {
@@ -25,6 +31,13 @@ MEMBER_OPS = {
 }
 OWNER_OPS = {EventKind.OWNER_SET, EventKind.OWNER_ADDED, EventKind.OWNER_REMOVED}
 MANAGER_OPS = {EventKind.MANAGER_SET, EventKind.MANAGER_ADDED, EventKind.MANAGER_REMOVED}
+# The member attribute each group object class allows (lower-case class names).
+CLASS_MEMBER_ATTRIBUTES = {
+    "groupofuniquenames": "uniqueMember",
+    "groupofnames": "member",
+    "group": "member",  # Active Directory
+}
+NO_SUCH_ATTRIBUTE = 16
 
 
 def writer_for(store: IdentityStore) -> LdapWriter | None:
@@ -40,16 +53,49 @@ class LdapWriter:
         target = _dn(obj)
         if target is None:
             return  # an object kept only in the Admin Center: nothing to write
-        changes = self._changes(operation, obj, other)
-        if changes is None:
-            return
-        self._modify(target, changes)
-
-    def _changes(self, operation: str, obj: DirectoryObject, other: DirectoryObject | None):
-        conn = self.conn
         if operation in MEMBER_OPS:
-            attribute = conn.member_attribute_list[0]
-            return {attribute: [(MEMBER_OPS[operation], [_required_dn(other)])]}
+            member = _required_dn(other)
+            self._send(lambda ldap: self._write_member(ldap, target, MEMBER_OPS[operation], member))
+            return
+        changes = self._changes(operation, obj)
+        if changes is not None:
+            self._send(lambda ldap: _modify(ldap, target, changes))
+
+    def _send(self, action: Callable[[ldap3.Connection], None]) -> None:
+        try:
+            with session(self.conn) as ldap:
+                action(ldap)
+        except DirectoryError as exc:
+            raise ChangeError(f"The directory could not be updated: {exc}") from None
+        except (ldap_exc.LDAPException, OSError) as exc:
+            raise ChangeError(f"The directory connection failed: {exc}") from None
+
+    def _write_member(self, ldap: ldap3.Connection, group: str, op: str, member: str) -> None:
+        attribute = self._member_attribute(ldap, group)
+        if ldap.modify(group, {attribute: [(op, [member])]}):
+            return
+        refusal = dict(ldap.result)
+        if op == ldap3.MODIFY_DELETE and refusal.get("result") == NO_SUCH_ATTRIBUTE:
+            held = _values_with_uid(ldap, group, attribute, member)
+            if held:
+                _modify(ldap, group, {attribute: [(op, held)]})
+                return
+        raise _refused(refusal)
+
+    def _member_attribute(self, ldap: ldap3.Connection, group: str) -> str:
+        """The configured member attribute the group's object class allows: a groupOfUniqueNames
+        refuses `member`, a groupOfNames `uniqueMember`. Decided from one base read of the
+        group's objectClass, never of its members (a group may have 100,000); a group of
+        another class gets the first configured attribute."""
+        configured = {name.lower(): name for name in self.conn.member_attribute_list}
+        for object_class in _object_classes(ldap, group):
+            name = CLASS_MEMBER_ATTRIBUTES.get(object_class.lower(), "").lower()
+            if name in configured:
+                return configured[name]
+        return self.conn.member_attribute_list[0]
+
+    def _changes(self, operation: str, obj: DirectoryObject):
+        conn = self.conn
         if operation in OWNER_OPS:
             return self._whole(
                 obj, conn.owner_attribute, conn.additional_owner_attribute, operation, _owners
@@ -72,13 +118,40 @@ class LdapWriter:
             return None  # additional ones are kept in the Admin Center only
         return {extra_attr: [(ldap3.MODIFY_REPLACE, extra_dns)]}
 
-    def _modify(self, dn: str, changes: dict) -> None:
-        try:
-            with session(self.conn) as ldap:
-                if not ldap.modify(dn, changes):
-                    raise ChangeError(f"The directory refused the change: {_reason(ldap.result)}")
-        except DirectoryError as exc:
-            raise ChangeError(f"The directory could not be updated: {exc}") from None
+
+def _modify(ldap: ldap3.Connection, dn: str, changes: dict) -> None:
+    if not ldap.modify(dn, changes):
+        raise _refused(ldap.result)
+
+
+def _refused(result: dict) -> ChangeError:
+    return ChangeError(f"The directory refused the change: {_reason(result)}")
+
+
+def _base_entry(ldap: ldap3.Connection, dn: str, attribute: str) -> dict:
+    """The attributes of `dn` read with a base search ({} when it cannot be read: the modify
+    that follows reports why)."""
+    ldap.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=[attribute])
+    for entry in ldap.response or []:
+        if entry.get("type") == "searchResEntry":
+            return entry.get("attributes") or {}
+    return {}
+
+
+def _object_classes(ldap: ldap3.Connection, dn: str) -> list[str]:
+    return [str(v) for v in _base_entry(ldap, dn, "objectClass").get("objectClass") or []]
+
+
+def _values_with_uid(ldap: ldap3.Connection, group: str, attribute: str, member: str) -> list[str]:
+    """The values naming `member` with an optional UID (`dn#'0101'B`, uniqueMember's syntax):
+    the directory's equality match on the bare DN does not find them. This reads the whole
+    attribute, so it runs only after removing the bare DN found nothing."""
+    if attribute.lower() != "uniquemember":
+        return []
+    values = _base_entry(ldap, group, attribute).get(attribute) or []
+    keys = _dns({attribute: values}, attribute)
+    wanted = dn_key(member)
+    return [value for value, key in zip(values, keys, strict=True) if key == wanted]
 
 
 def _reason(result: dict) -> str:
