@@ -112,8 +112,16 @@ def bind(conn: DirectoryConnection, user: str, password: str) -> ldap3.Connectio
 
 def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> ldap3.Connection:
     server = _server(conn, url)
+    # Referrals (result 10) are never followed: ldap3 would bind with our credentials at the host
+    # they name, without the store's CA, and over StartTLS without verifying the certificate.
+    # Continuation references (searchResRef) are skipped by `paged_search`.
     connection = ldap3.Connection(
-        server, user=user, password=password, receive_timeout=conn.timeout, read_only=False
+        server,
+        user=user,
+        password=password,
+        receive_timeout=conn.timeout,
+        read_only=False,
+        auto_referrals=False,
     )
     try:
         connection.open()
