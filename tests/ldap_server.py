@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ SYNC_PASSWORD = "sync-secret"
 LIMITED_DN = f"cn=limited,ou=service,{SUFFIX}"
 LIMITED_PASSWORD = "limited-secret"
 SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
+REFINT_ATTRIBUTES = ("member", "uniqueMember", "manager", "owner")
 
 CONFIG = """\
 dn: cn=config
@@ -91,7 +93,7 @@ dn: olcOverlay={{0}}refint,olcDatabase={{1}}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcRefintConfig
 olcOverlay: {{0}}refint
-olcRefintAttribute: member uniqueMember manager owner
+olcRefintAttribute: {refint}
 olcRefintNothing: {root_dn}
 """
 
@@ -121,11 +123,33 @@ userPassword: {limited_password}
 
 
 class Slapd:
-    """One private slapd instance under `directory` (created empty by the caller)."""
+    """One private slapd instance under `directory` (created empty by the caller).
 
-    def __init__(self, directory: Path) -> None:
+    Optional, for directories of another kind (tests/ldap_ad.py): `schema`, LDIF of more
+    `cn=...,cn=schema,cn=config` entries loaded after the standard schemas; `refint`, more
+    DN-valued attributes the refint overlay keeps right; `root_dse`, LDIF of extra rootDSE
+    attributes (slapd's `olcRootDSE` file, read once at start: see `set_root_dse`).
+
+    slapd reads the rootDSE file with the cn=config entry, before any schema: the server takes
+    attributes it does not know yet as undefined types, but slapadd refuses them. So cn=config
+    names the file only while the server runs (`_name_root_dse`).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        schema: str = "",
+        refint: tuple[str, ...] = (),
+        root_dse: str | None = None,
+    ) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.schema = schema
+        self.refint = REFINT_ATTRIBUTES + refint
+        self.root_dse_path = self.dir / "rootdse.ldif" if root_dse is not None else None
+        if self.root_dse_path is not None:
+            self.root_dse_path.write_text(root_dse)
         self.ca = trustme.CA()
         self.ca_path = self.dir / "ca.pem"
         self.port = free_port()
@@ -149,9 +173,12 @@ class Slapd:
         (self.dir / "db").mkdir()
         (self.dir / "slapd.d").mkdir()
         schemas = "\n".join(f"include: file:///etc/ldap/schema/{name}.ldif" for name in SCHEMAS)
+        if self.schema:
+            schemas += "\n\n" + self.schema.strip() + "\n"
         config = CONFIG.format(
             dir=self.dir,
             schemas=schemas,
+            refint=" ".join(self.refint),
             suffix=SUFFIX,
             root_dn=ROOT_DN,
             root_password=ROOT_PASSWORD,
@@ -173,12 +200,14 @@ class Slapd:
     def load(self, ldif: str | Path) -> None:
         """Offline bulk load (`slapadd -q`); only while the server is stopped."""
         assert self.process is None, "slapadd needs the server stopped"
+        self._name_root_dse(False)
         path = Path(ldif) if isinstance(ldif, Path) else self.dir / f"load-{time.time_ns()}.ldif"
         if not isinstance(ldif, Path):
             path.write_text(ldif)
         self._run("slapadd", "-q", "-n1", "-F", str(self.dir / "slapd.d"), "-l", str(path))
 
     def start(self) -> None:
+        self._name_root_dse(True)
         urls = f"{self.ldap_url}/ {self.ldaps_url}/"
         self.process = subprocess.Popen(
             ["slapd", "-F", str(self.dir / "slapd.d"), "-h", urls, "-d", "none"],
@@ -186,12 +215,15 @@ class Slapd:
             stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 10
+        waiting = [self.port, self.tls_port]  # slapd starts listening on one after the other
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"slapd exited: {self.process.stderr.read().decode()[-2000:]}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                socket.create_connection(("127.0.0.1", waiting[0]), timeout=0.2).close()
+                waiting.pop(0)
+                if not waiting:
+                    return
             except OSError:
                 time.sleep(0.02)
         raise RuntimeError("slapd did not start listening")
@@ -207,6 +239,28 @@ class Slapd:
             self.process.wait()
         self.process.stderr.close()
         self.process = None
+
+    def set_root_dse(self, ldif: str) -> None:
+        """Replace the extra rootDSE attributes; slapd reads them at start, so a running
+        server is restarted (same ports)."""
+        assert self.root_dse_path is not None, "this server has no rootDSE file"
+        self.root_dse_path.write_text(ldif)
+        if self.process is not None:
+            self.stop()
+            self.start()
+
+    def _name_root_dse(self, on: bool) -> None:
+        """Add or remove `olcRootDSE` in slapd.d's cn=config entry, written as slapd writes it
+        (two header lines, the second with the CRC-32 of the rest)."""
+        if self.root_dse_path is None:
+            return
+        path = self.dir / "slapd.d" / "cn=config.ldif"
+        header, _crc, body = path.read_text().split("\n", 2)
+        lines = [line for line in body.split("\n") if not line.startswith("olcRootDSE:")]
+        if on:
+            lines.insert(1, f"olcRootDSE: {self.root_dse_path}")
+        body = "\n".join(lines)
+        path.write_text(f"{header}\n# CRC32 {zlib.crc32(body.encode()):08x}\n{body}")
 
     def modify(self, ldif: str) -> None:
         """Online changes as the root DN, through the C client (`ldapmodify`)."""
