@@ -74,6 +74,9 @@ class SyncStatus(models.Model):
     )
     # Highest change value seen (modifyTimestamp / entryCSN / uSNChanged) after a complete pass.
     watermark = models.CharField(max_length=64, blank=True)
+    # The Active Directory domain controller the watermark came from (its rootDSE dsServiceName):
+    # USNs are per DC, so on another DC the watermark means nothing.
+    watermark_server = models.CharField(max_length=1000, blank=True)
     last_full = models.DateTimeField(null=True, blank=True)
     last_incremental = models.DateTimeField(null=True, blank=True)
     last_reconcile = models.DateTimeField(null=True, blank=True)

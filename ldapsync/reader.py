@@ -97,20 +97,33 @@ def check_base(connection: ldap3.Connection, conn: DirectoryConnection) -> None:
         raise DirectoryError("The base DN does not exist (result 32, noSuchObject).", result=32)
 
 
-def highest_usn(connection: ldap3.Connection) -> str:
-    """Active Directory's highestCommittedUSN from the rootDSE ('' elsewhere)."""
+@dataclass(frozen=True)
+class DomainController:
+    """The Active Directory DC a pass reads from: its identity (rootDSE `dsServiceName`) and
+    its `highestCommittedUSN` when the pass started. Empty values elsewhere."""
+
+    name: str = ""
+    usn: str = ""
+
+
+def domain_controller(connection: ldap3.Connection) -> DomainController:
+    """Read from AD's rootDSE. A rootDSE that cannot be read gives empty values (the pass then
+    falls back to the highest uSNChanged it sees)."""
+    names = ["dsServiceName", "highestCommittedUSN"]
     try:
-        pages = list(
-            paged_search(connection, "", "(objectClass=*)", ["highestCommittedUSN"], 1, ldap3.BASE)
-        )
+        pages = list(paged_search(connection, "", "(objectClass=*)", names, 1, ldap3.BASE))
     except DirectoryError:
-        return ""
-    for page in pages:
-        for entry in page:
-            values = (entry.get("attributes") or {}).get("highestCommittedUSN") or []
-            if values:
-                return str(values[0] if isinstance(values, list) else values)
-    return ""
+        return DomainController()
+    attributes = next((e.get("attributes") or {} for page in pages for e in page), {})
+    return DomainController(
+        name=_single(attributes, "dsServiceName"), usn=_single(attributes, "highestCommittedUSN")
+    )
+
+
+def _single(attributes: dict, name: str) -> str:
+    values = attributes.get(name) or []
+    value = values[0] if isinstance(values, list) and values else values
+    return str(value) if value else ""
 
 
 def next_watermark(seen: str, started_usn: str, started_at: dt.datetime, margin: float) -> str:

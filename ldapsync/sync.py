@@ -3,10 +3,16 @@ plus a reconciliation when one is due), with the status line kept up to date.
 
 Nothing is lost when the directory fails mid-way: the watermark only moves after a pass read
 everything it asked for, and applying a change twice is a no-op, so the next run redoes the work.
+
+Active Directory numbers changes (uSNChanged) per domain controller, so a USN watermark is only
+good on the DC it came from: a pass that lands on another DC (its rootDSE `dsServiceName`
+differs, e.g. after a failover to the next URL) runs as a full pass, which reconciles too, and
+records the new DC with the new watermark.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable
@@ -59,12 +65,15 @@ def sync_store(
     try:
         with session(conn) as ldap:
             reader.check_base(ldap, conn)
+            dc = _domain_controller(conn, ldap)
             first = not DirectoryObject.objects.filter(store=store, source=SOURCE).exists()
-            if full or first or not status.watermark:
-                result = _full(store, conn, status, ldap, allow_mass_delete, progress)
+            if full or first or not status.watermark or _other_dc(store, status, dc):
+                result = _full(store, conn, status, ldap, dc, allow_mass_delete, progress)
             else:
                 due = _reconcile_due(status) if reconcile_now is None else reconcile_now
-                result = _incremental(store, conn, status, ldap, due, allow_mass_delete, progress)
+                result = _incremental(
+                    store, conn, status, ldap, dc, due, allow_mass_delete, progress
+                )
     except DirectoryError as exc:
         _record_failure(status, str(exc))
         raise
@@ -76,9 +85,8 @@ def sync_store(
     return result
 
 
-def _full(store, conn, status, ldap, allow_mass_delete, progress) -> SyncResult:
+def _full(store, conn, status, ldap, dc, allow_mass_delete, progress) -> SyncResult:
     started = timezone.now()
-    started_usn = _start_usn(conn, ldap)
     if DirectoryObject.objects.filter(store=store, source=SOURCE).exists():
         records = reader.read_records(ldap, conn, progress=progress)
         present = {r.external_id: r.dn for r in records}
@@ -87,9 +95,13 @@ def _full(store, conn, status, ldap, allow_mass_delete, progress) -> SyncResult:
         counts |= reconcile(store, present, allow_mass_delete=allow_mass_delete)
         counts["read"], seen, kind = len(records), _highest(records), "full"
     else:
-        counts, seen = bulk_import(store, _counted(fetch.record_pages(conn), progress))
+        pages = fetch.record_pages(_same_server(conn, ldap))
+        counts, seen = bulk_import(store, _counted(pages, progress))
         counts["read"], kind = sum(counts[k] for k in ("users", "contacts", "groups")), "import"
-    status.watermark = _watermark(status.watermark, seen, started_usn, started)
+    # A watermark from another DC is no lower bound for this one's: replace it, not raise it.
+    old = status.watermark if status.watermark_server == dc.name else ""
+    status.watermark = _watermark(old, seen, dc.usn, started)
+    status.watermark_server = dc.name
     status.last_full = status.last_reconcile = timezone.now()
     return SyncResult(kind, counts)
 
@@ -105,9 +117,8 @@ def _highest(records) -> str:
     return reader.highest([r.change for r in records])
 
 
-def _incremental(store, conn, status, ldap, due, allow_mass_delete, progress) -> SyncResult:
+def _incremental(store, conn, status, ldap, dc, due, allow_mass_delete, progress) -> SyncResult:
     started = timezone.now()
-    started_usn = _start_usn(conn, ldap)
     changed = f"({conn.change_attribute}>={status.watermark})"
     clock = time.monotonic()
     records = reader.read_records(ldap, conn, extra_filter=changed, progress=progress)
@@ -123,13 +134,37 @@ def _incremental(store, conn, status, ldap, due, allow_mass_delete, progress) ->
     if listing is not None:
         counts |= reconcile(store, listing.dns, allow_mass_delete=allow_mass_delete)
         status.last_reconcile = timezone.now()
-    status.watermark = _watermark(status.watermark, _highest(records), started_usn, started)
+    status.watermark = _watermark(status.watermark, _highest(records), dc.usn, started)
     status.last_incremental = timezone.now()
     return SyncResult("incremental", counts, timings=timings)
 
 
-def _start_usn(conn: DirectoryConnection, ldap) -> str:
-    return reader.highest_usn(ldap) if conn.flavor == Flavor.ACTIVE_DIRECTORY else ""
+def _domain_controller(conn: DirectoryConnection, ldap) -> reader.DomainController:
+    if conn.flavor != Flavor.ACTIVE_DIRECTORY:
+        return reader.DomainController()
+    return reader.domain_controller(ldap)
+
+
+def _other_dc(store: IdentityStore, status: SyncStatus, dc: reader.DomainController) -> bool:
+    """The watermark came from another domain controller (or from an unknown one)."""
+    if status.watermark_server == dc.name:
+        return False
+    log.warning(
+        "ldap sync store=%s: watermark %s is from %r, this pass reads %r: full pass",
+        store.pk,
+        status.watermark,
+        status.watermark_server,
+        dc.name,
+    )
+    return True
+
+
+def _same_server(conn: DirectoryConnection, ldap) -> DirectoryConnection:
+    """The connection settings with only the URL this pass is bound to, so that the import's
+    reader process reads the server the watermark is read from, not the next URL."""
+    pinned = copy.copy(conn)
+    pinned.urls = ldap.server.name
+    return pinned
 
 
 def _watermark(old: str, seen: str, started_usn: str, started: datetime) -> str:
