@@ -115,6 +115,9 @@ def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> l
     # Referrals (result 10) are never followed: ldap3 would bind with our credentials at the host
     # they name, without the store's CA, and over StartTLS without verifying the certificate.
     # Continuation references (searchResRef) are skipped by `paged_search`.
+    # auto_range: AD returns a large `member` in slices (`member;range=0-1499`); ldap3 reads the
+    # rest and joins them only with this on (its default, kept explicit: off, a big group would
+    # look smaller and sync would remove the members it did not see).
     connection = ldap3.Connection(
         server,
         user=user,
@@ -122,6 +125,7 @@ def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> l
         receive_timeout=conn.timeout,
         read_only=False,
         auto_referrals=False,
+        auto_range=True,
     )
     try:
         connection.open()
