@@ -38,8 +38,12 @@ class DirectoryObject(models.Model):
         SEMI_PRIVATE = "semi_private", "Semi-private"
         PUBLIC = "public", "Public"
 
+    # No index of its own: the (store, kind, name) index serves every lookup by store.
     store = models.ForeignKey(
-        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="directory_objects"
+        "identitystores.IdentityStore",
+        on_delete=models.CASCADE,
+        related_name="directory_objects",
+        db_index=False,
     )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     name = models.CharField(max_length=256)
@@ -145,10 +149,14 @@ class DirectoryGroup(_OneKind, DirectoryObject):
 
 class GroupMembership(models.Model):
     """One direct member of a group. `member_is_group` copies the member's kind so that nested
-    groups are found through an index without touching the (large) set of user members."""
+    groups are found through an index without touching the (large) set of user members.
+
+    Millions of rows: every index is paid on each insert (a directory's first import writes
+    them all). The unique (group, member) index serves lookups by group, so the group column has
+    no index of its own, and the nested-group index holds only the rows of nested groups."""
 
     group = models.ForeignKey(
-        DirectoryObject, on_delete=models.CASCADE, related_name="member_links"
+        DirectoryObject, on_delete=models.CASCADE, related_name="member_links", db_index=False
     )
     member = models.ForeignKey(
         DirectoryObject, on_delete=models.CASCADE, related_name="memberships"
@@ -160,7 +168,11 @@ class GroupMembership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["group", "member"], name="one_membership_per_pair"),
         ]
-        indexes = [models.Index(fields=["group", "member_is_group"])]
+        indexes = [
+            models.Index(
+                fields=["group"], condition=Q(member_is_group=True), name="nested_group_links"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id} in {self.group_id}"
