@@ -39,8 +39,8 @@ BATCH = 5000
 
 @transaction.atomic
 def bulk_import(store: IdentityStore, pages: Iterable[list[Record]]) -> tuple[dict[str, int], str]:
-    """Import every page (users and contacts first, then groups, as the reader yields them);
-    returns the counts and the highest change value seen."""
+    """Import every page, users, contacts and groups in any order; returns the counts and the
+    highest change value seen."""
     state = _Import(store)
     with _large_cache():
         for page in pages:
@@ -56,38 +56,44 @@ def bulk_import(store: IdentityStore, pages: Iterable[list[Record]]) -> tuple[di
 
 
 class _Import:
-    """Writes each page as it arrives. Memberships of a group page go in at once (every user is
-    known by then); references to groups of later pages, owners and managers wait for the end."""
+    """Writes each page as it arrives, in whatever order the kinds come. A group's members that
+    are already in go in with the group; the others wait, by DN, for their entry and go in with
+    it. So membership rows are written while the rest is still being read, whichever finishes
+    first. Owners and managers wait for the end (an UPDATE of rows already written)."""
 
     def __init__(self, store: IdentityStore) -> None:
         self.store = store
         self.by_dn: dict[str, int] = {}
         self.groups: set[int] = set()
+        self.waiting: dict[str, list[int]] = {}  # member DN not seen yet -> its groups
         self.managers: list[tuple[int, Record]] = []
         self.owners: list[tuple[int, Record]] = []
-        self.pending: list[tuple[int, set[int], list[str]]] = []
         self.counts = dict.fromkeys(("users", "contacts", "groups", "members", "unresolved"), 0)
         self.highest = ""
+        self.membership_sql, self.membership_tail = _statement(
+            GroupMembership, ["group", "member", "member_is_group"]
+        )
 
     def add(self, records: list[Record]) -> None:
         if not records:
             return
-        if records[0].kind != DirectoryObject.Kind.USER and self.managers:
-            self._write_managers()  # every user is in: write them while the groups are read
-        ids = self._insert(records)
+        links = self._insert(records)
         self.highest = highest([self.highest, *(r.change for r in records)])
-        members: list[tuple[int, int]] = []
-        for record in records:
-            pk = ids[record.external_id]
+        rows: list[tuple] = []
+        for record, (pk, key) in zip(records, links, strict=True):
             self.counts[f"{record.kind}s"] += 1
             if record.kind == DirectoryObject.Kind.USER:
                 self.managers.append((pk, record))
             elif record.kind == DirectoryObject.Kind.GROUP:
                 self.owners.append((pk, record))
-                members += self._members(pk, record.members)
-        self._write_members(members)
+                rows += self._members(pk, record.members)
+            groups = self.waiting.pop(key, None)
+            if groups:
+                rows += self._memberships_of(pk, groups)
+        self._write_members(rows)
 
-    def _insert(self, records: list[Record]) -> dict[str, int]:
+    def _insert(self, records: list[Record]) -> list[tuple[int, str]]:
+        """The objects and their links; returns (id, DN key) per record."""
         _insert_objects(self.store, records)
         found = DirectoryObject.objects.filter(
             store=self.store, external_id__in=[r.external_id for r in records]
@@ -98,39 +104,35 @@ class _Import:
         for pk, _store, _dn, key in links:
             self.by_dn[key] = pk
         self.groups.update(ids[r.external_id] for r in records if r.kind == "group")
-        return ids
+        return [(pk, key) for pk, _store, _dn, key in links]
 
-    def _members(self, group: int, keys: list[str]) -> list[tuple[int, int]]:
-        """Pairs to insert now (sorted: the unique index then grows in order); DNs not known
-        yet (groups of later pages) wait for `finish`."""
-        found: dict[int, None] = {}
-        missing = []
-        for key in keys:
-            pk = self.by_dn.get(key)
-            if pk is None:
-                missing.append(key)
-            elif pk != group:
-                found[pk] = None
-        if missing:
-            self.pending.append((group, set(found), missing))
-        return [(group, pk) for pk in sorted(found)]
+    def _members(self, group: int, keys: list[str]) -> list[tuple]:
+        """Rows for the members already in (sorted: the unique index then grows in order); the
+        others wait in `waiting`. Two million values go through here: the loops are the C ones
+        of `map`, `set` and `sorted`."""
+        pks = list(map(self.by_dn.get, keys))
+        found = set(pks)
+        if None in found:
+            found.discard(None)
+            missing = dict.fromkeys(k for k, pk in zip(keys, pks, strict=True) if pk is None)
+            for key in missing:
+                self.waiting.setdefault(key, []).append(group)
+        found.discard(group)
+        tail = self.membership_tail
+        return [(group, pk, pk in self.groups, *tail) for pk in sorted(found)]
 
-    def _write_members(self, pairs: list[tuple[int, int]]) -> None:
-        self.counts["members"] += len(pairs)
-        rows = ((g, m, m in self.groups) for g, m in pairs)
-        _insert(GroupMembership, rows, fields=["group", "member", "member_is_group"])
+    def _memberships_of(self, member: int, groups: list[int]) -> list[tuple]:
+        """Rows for a member whose groups came before it."""
+        is_group, tail = member in self.groups, self.membership_tail
+        return [(group, member, is_group, *tail) for group in groups if group != member]
+
+    def _write_members(self, rows: list[tuple]) -> None:
+        self.counts["members"] += len(rows)
+        _executemany(self.membership_sql, rows)
 
     def finish(self) -> None:
-        late = []
-        for group, done, keys in self.pending:
-            for key in keys:
-                pk = self.by_dn.get(key)
-                if pk is None:
-                    self.counts["unresolved"] += 1
-                elif pk != group and pk not in done:
-                    done.add(pk)
-                    late.append((group, pk))
-        self._write_members(late)
+        """Members never seen are outside the base or not synced: counted, not written."""
+        self.counts["unresolved"] += sum(map(len, self.waiting.values()))
         self._write_managers()
         self._write_owners()
 
@@ -170,20 +172,21 @@ OBJECT_FIELDS = [
 def _insert_objects(store: IdentityStore, records: list[Record]) -> None:
     group = DirectoryObject.Kind.GROUP
     private = DirectoryObject.SecurityType.PRIVATE
-    rows = (
+    when = DirectoryObject._meta.get_field("password_last_set")
+    rows = [
         (
             r.kind,
             r.name[:256],
             r.email[:254],
             r.mail_enabled,
-            r.password_last_set,
+            when.get_db_prep_save(r.password_last_set, db) if r.password_last_set else None,
             private if r.kind == group else "",
             r.external_id,
         )
         for r in records
-    )
+    ]
     template = DirectoryObject(store=store, source=SOURCE)
-    _insert(DirectoryObject, rows, fields=OBJECT_FIELDS, template=template, convert=True)
+    _insert(DirectoryObject, rows, fields=OBJECT_FIELDS, template=template)
 
 
 REFERENCES = ("managers", "owners", "co_owners", "members")
@@ -216,15 +219,22 @@ def resolve_references(
 
 def _insert(
     model: type[models.Model],
-    rows: Iterable[tuple],
+    rows: list[tuple],
     *,
     fields: list[str],
     template: models.Model | None = None,
-    convert: bool = False,
 ) -> None:
-    """INSERT `rows` (tuples of values for `fields`); every other column gets the value the ORM
-    would give it (default, auto_now, `template`'s value). `convert` passes each value through
-    its field's conversion (dates, ...); ids and booleans need none."""
+    """INSERT `rows` (tuples of database values for `fields`)."""
+    sql, tail = _statement(model, fields, template)
+    _executemany(sql, [row + tail for row in rows] if tail else rows)
+
+
+def _statement(
+    model: type[models.Model], fields: list[str], template: models.Model | None = None
+) -> tuple[str, tuple]:
+    """An INSERT of `fields` and of every other column, with the values the ORM would give
+    those (default, auto_now, `template`'s value): the statement and those values, to append
+    to each row."""
     template = template or model()
     given = [model._meta.get_field(name) for name in fields]
     rest = [
@@ -237,29 +247,18 @@ def _insert(
     tail = tuple(f.get_db_prep_save(f.pre_save(template, True), db) for f in rest)
     names = ", ".join(db.ops.quote_name(f.column) for f in given + rest)
     marks = ", ".join(["%s"] * (len(given) + len(rest)))
-    sql = f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})"
-    if convert:
-        rows = (
-            tuple(f.get_db_prep_save(v, db) for f, v in zip(given, r, strict=True)) for r in rows
-        )
-    _executemany(sql, (tuple(r) + tail for r in rows))
+    return f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})", tail
 
 
-def _update(model, column: str, rows) -> None:
+def _update(model, column: str, rows: list[tuple]) -> None:
     table = model._meta.db_table
     _executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", rows)
 
 
-def _executemany(sql: str, rows) -> None:
-    batch: list[tuple] = []
+def _executemany(sql: str, rows: list[tuple]) -> None:
     with db.cursor() as cursor:
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= BATCH:
-                cursor.executemany(sql, batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
 
 
 class _large_cache:
