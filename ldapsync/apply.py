@@ -66,16 +66,26 @@ class Applier:
         )
         existing = {o.external_id: self._own(o) for o in found}
         done = {}
+        updates = []
         for record in batch:
             obj = existing.get(record.external_id)
-            try:
-                obj = self._create(record) if obj is None else self._update(obj, record)
-            except ChangeError as exc:
-                self.counts["rejected"] += 1
-                log.warning("sync of %s skipped %s: %s", self.store.pk, record.dn, exc.message)
+            if obj is not None:
+                updates.append((obj, record))
                 continue
-            done[record.external_id] = obj
+            try:
+                done[record.external_id] = self._create(record)
+            except ChangeError as exc:
+                self._reject(record, exc)
+        refused = self._update_attributes(updates)
+        for obj, record in updates:
+            if record.external_id not in refused:
+                self._relink(obj, record)
+                done[record.external_id] = obj
         return done
+
+    def _reject(self, record: Record, exc: ChangeError) -> None:
+        self.counts["rejected"] += 1
+        log.warning("sync of %s skipped %s: %s", self.store.pk, record.dn, exc.message)
 
     def _create(self, record: Record) -> DirectoryObject:
         values = _values(self.conn, record)
@@ -94,11 +104,22 @@ class Applier:
         self.counts["created"] += 1
         return obj
 
-    def _update(self, obj: DirectoryObject, record: Record) -> DirectoryObject:
-        values = _values(self.conn, record)
-        differs = any(getattr(obj, name) != value for name, value in values.items())
-        if differs and changes.update_attributes(obj, SYNC_ACTOR, **values):
-            self.counts["updated"] += 1
+    def _update_attributes(self, updates: list[tuple[DirectoryObject, Record]]) -> set[str]:
+        """Changed attributes of existing objects, in bulk; returns the refused ones' ids."""
+        items = []
+        for obj, record in updates:
+            values = _values(self.conn, record)
+            if any(getattr(obj, name) != value for name, value in values.items()):
+                items.append((obj, values))
+        result = changes.update_attributes_in_bulk(items, SYNC_ACTOR)
+        self.counts["updated"] += len(result.updated)
+        by_id = {obj.external_id: record for obj, record in updates}
+        for obj, exc in result.refused:
+            self._reject(by_id[obj.external_id], exc)
+        return {obj.external_id for obj, _exc in result.refused}
+
+    def _relink(self, obj: DirectoryObject, record: Record) -> None:
+        """The object's DN as the directory has it now; a changed one is a rename or move."""
         link = getattr(obj, "ldap_entry", None)
         key = dn_key(record.dn)
         if link is None:
@@ -111,7 +132,6 @@ class Applier:
             link.save(update_fields=["dn", "dn_key", "previous_dn_key"])
             self.counts["renamed"] += 1
         self.ids[key] = obj.pk
-        return obj
 
     def _own(self, obj: DirectoryObject) -> DirectoryObject:
         """Objects are read by store, so they share its instance (one query saved per change)."""

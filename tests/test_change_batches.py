@@ -86,3 +86,54 @@ def test_it_reads_the_settings_once_per_block_and_per_event_outside(objs, contos
     assert OutgoingMessage.objects.count() == 2  # the settings read at the block's start
     changes.update_attributes(objs.ann, SYNC, name="Ann 3")
     assert OutgoingMessage.objects.count() == 2  # outside: read again, no recipients now
+
+
+def attribute_changes(o) -> list[tuple]:
+    return [
+        (o.ann, {"email": "ann.new@contoso.test", "name": "Ann B"}),
+        (o.ben, {"name": "Ben"}),  # unchanged: no event, no mail
+        (o.sales, {"name": "Sales EMEA"}),
+    ]
+
+
+def stored(*objs) -> list[tuple]:
+    return [type(o).objects.values_list("name", "email", "updated").get(pk=o.pk) for o in objs]
+
+
+def test_bulk_attribute_updates_record_and_mail_what_one_by_one_does(objs):
+    for obj, values in attribute_changes(objs):
+        changes.update_attributes(obj, SYNC, **values)
+    one_by_one = recorded()
+    clear()
+    objs.ann.name, objs.ann.email, objs.sales.name = "Ann", "ann@contoso.test", "Sales"
+    for o in (objs.ann, objs.sales):
+        o.save()
+    before = stored(objs.ann, objs.ben, objs.sales)
+
+    result = changes.update_attributes_in_bulk(attribute_changes(objs), SYNC)
+
+    assert result.updated == [objs.ann, objs.sales] and result.refused == []
+    assert len(one_by_one[0]) == 2 and len(one_by_one[2]) == 2
+    assert recorded() == one_by_one
+    after = stored(objs.ann, objs.ben, objs.sales)
+    assert [a[:2] for a in after] == [
+        ("Ann B", "ann.new@contoso.test"),
+        ("Ben", "ben@contoso.test"),
+        ("Sales EMEA", ""),
+    ]
+    assert after[0][2] > before[0][2] and after[2][2] > before[2][2]  # `updated` moves
+    assert after[1][2] == before[1][2]
+
+
+def test_bulk_attribute_updates_refuse_one_object_and_apply_the_others(objs):
+    too_long = "x" * 300
+    result = changes.update_attributes_in_bulk(
+        [(objs.ann, {"name": too_long}), (objs.ben, {"name": "Ben B"})], SYNC
+    )
+
+    assert [o for o, _exc in result.refused] == [objs.ann]
+    assert "256" in result.refused[0][1].message
+    assert objs.ann.name == "Ann"  # the refused values are put back in memory too
+    assert stored(objs.ann)[0][0] == "Ann" and stored(objs.ben)[0][0] == "Ben B"
+    events = list(DirectoryEvent.objects.values_list("object_id", flat=True))
+    assert events == [objs.ben.pk]
