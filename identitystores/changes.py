@@ -169,11 +169,26 @@ def update_attributes_in_bulk(
             if changes:
                 events.append((obj, changes))
     for fields, objs in by_fields.items():
-        DirectoryObject.objects.bulk_update(objs, [*fields, "updated"])
+        _update_rows(objs, [*fields, "updated"])
     for obj, changes in events:
         _record(obj, actor, EventKind.UPDATED, changes)
         result.updated.append(obj)
     return result
+
+
+def _update_rows(objs: list[DirectoryObject], names: list[str]) -> None:
+    """One parameterised UPDATE run for every object (`bulk_update` builds a CASE expression
+    per object and field, which costs more than the statements it saves)."""
+    fields = [DirectoryObject._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(DirectoryObject._meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608 - names from model metadata
+    rows = [
+        [*(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields), obj.pk]
+        for obj in objs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _assign(obj: DirectoryObject, values: dict) -> tuple[list[str], dict]:
