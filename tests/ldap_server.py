@@ -15,11 +15,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import zlib
 from pathlib import Path
 
+import ldap3
 import pytest
 import trustme
 
@@ -306,6 +308,15 @@ def person_dn(uid: str) -> str:
 
 def group_dn(cn: str) -> str:
     return f"cn={cn},ou=groups,{SUFFIX}"
+
+
+def directory_values(slapd: Slapd, dn: str, attribute: str) -> list[str]:
+    """What the directory itself holds, read as its root DN (lower case, sorted)."""
+    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(slapd.ca_path))
+    server = ldap3.Server(slapd.ldaps_url, tls=tls, get_info=ldap3.NONE)
+    with ldap3.Connection(server, ROOT_DN, ROOT_PASSWORD, auto_bind=True) as conn:
+        conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=[attribute])
+        return sorted(v.lower() for v in conn.response[0]["attributes"].get(attribute, []))
 
 
 # Six people (Carol manages Alice, Bob and Erin; Dave manages Carol and is Erin's second

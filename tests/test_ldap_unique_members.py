@@ -2,9 +2,6 @@
 NameAndOptionalUID) are read as members, and Admin Center membership changes are written to the
 attribute each group's object class allows, whatever the order of the configured attributes."""
 
-import ssl
-
-import ldap3
 import pytest
 
 from identitystores import changes
@@ -13,7 +10,7 @@ from identitystores.directory import DirectoryObject
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
 from notifications.events import DirectoryEvent
-from tests.ldap_server import ROOT_DN, ROOT_PASSWORD, group_dn, person_dn
+from tests.ldap_server import directory_values, group_dn, person_dn
 
 pytest_plugins = ["tests.ldap_server"]
 
@@ -45,15 +42,6 @@ def obj(store, name):
 
 def member_names(group):
     return sorted(link.member.name for link in group.member_links.select_related("member"))
-
-
-def directory_values(slapd, dn, attribute):
-    """What the directory itself holds, read as its root DN."""
-    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(slapd.ca_path))
-    server = ldap3.Server(slapd.ldaps_url, tls=tls, get_info=ldap3.NONE)
-    with ldap3.Connection(server, ROOT_DN, ROOT_PASSWORD, auto_bind=True) as conn:
-        conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=[attribute])
-        return sorted(v.lower() for v in conn.response[0]["attributes"].get(attribute, []))
 
 
 def test_it_reads_unique_members_with_and_without_a_uid(ldap_store, unique_group):

@@ -1,9 +1,6 @@
 """Admin Center changes to an LDAP store go to the directory first; a refusal leaves both sides
 as they were and is shown to the admin."""
 
-import ssl
-
-import ldap3
 import pytest
 from django.urls import reverse
 
@@ -12,7 +9,7 @@ from identitystores.changes import Actor, ChangeError
 from identitystores.directory import AdditionalOwner, DirectoryObject, GroupMembership
 from ldapsync.sync import sync_store
 from notifications.events import DirectoryEvent, Route
-from tests.ldap_server import ROOT_DN, ROOT_PASSWORD, group_dn, person_dn
+from tests.ldap_server import directory_values, group_dn, person_dn
 
 pytest_plugins = ["tests.ldap_server"]
 
@@ -25,15 +22,6 @@ def synced(ldap_store):
 
 def obj(store, name):
     return DirectoryObject.objects.get(store=store, name=name)
-
-
-def directory_values(slapd, dn, attribute):
-    """What the directory itself holds, read as its root DN."""
-    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(slapd.ca_path))
-    server = ldap3.Server(slapd.ldaps_url, tls=tls, get_info=ldap3.NONE)
-    with ldap3.Connection(server, ROOT_DN, ROOT_PASSWORD, auto_bind=True) as conn:
-        conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=[attribute])
-        return sorted(v.lower() for v in conn.response[0]["attributes"].get(attribute, []))
 
 
 def test_it_adds_a_member_in_the_directory_then_here(synced, slapd, ldap_admin):
