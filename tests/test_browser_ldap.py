@@ -11,7 +11,7 @@ from identitystores.directory import DirectoryObject, GroupMembership
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
 from notifications.events import DirectoryEvent
-from tests.ldap_server import SUFFIX, SYNC_PASSWORD
+from tests.ldap_server import SUFFIX, SYNC_PASSWORD, directory_values, group_dn, person_dn
 
 pytestmark = pytest.mark.browser
 pytest_plugins = ["tests.ldap_server"]
@@ -143,7 +143,9 @@ def test_it_saves_and_shows_the_last_sync(admin_page: Page, store, screenshot):
     screenshot("ldap/08-saved-and-synced")
 
 
-def test_it_shows_the_directorys_refusal_of_a_write_back(admin_page: Page, store, screenshot):
+def test_it_shows_the_directorys_refusal_of_a_write_back(
+    admin_page: Page, store, slapd, screenshot
+):
     sync_store(store)
     page = admin_page
     open_store_page(page, "Directory")
@@ -160,4 +162,5 @@ def test_it_shows_the_directorys_refusal_of_a_write_back(admin_page: Page, store
     solo = DirectoryObject.objects.get(store=store, name="solo")
     assert GroupMembership.objects.filter(group=solo, member__name="Frank Solo").exists()
     assert not DirectoryEvent.objects.exists()
+    assert directory_values(slapd, group_dn("solo"), "member") == [person_dn("frank")]
     screenshot("ldap/10-write-back-refused")
