@@ -15,6 +15,7 @@ so a field added to a model later is filled as the ORM would fill it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.db import connection as db
 from django.db import models, transaction
@@ -85,8 +86,9 @@ class _Import:
             if record.kind == DirectoryObject.Kind.USER:
                 self.managers.append((pk, record))
             elif record.kind == DirectoryObject.Kind.GROUP:
-                self.owners.append((pk, record))
                 rows += self._members(pk, record.members)
+                # Kept for its owners until the end: without its members (most of the memory).
+                self.owners.append((pk, replace(record, members=[])))
             groups = self.waiting.pop(key, None)
             if groups:
                 rows += self._memberships_of(pk, groups)
