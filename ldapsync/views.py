@@ -13,7 +13,7 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
-from .diagnose import test_connection
+from .diagnose import TestReport, test_connection
 from .forms import ConnectionForm, initial_for
 from .models import DirectoryConnection, SyncStatus
 
@@ -34,6 +34,7 @@ def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if request.POST.get("action") == "test":
             report = test_connection(form.connection())
+            _show_next_to_fields(form, report)
         else:
             with transaction.atomic():
                 form.save()
@@ -51,3 +52,10 @@ def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
         "store_nav": "directory",
     }
     return render(request, "ldapsync/connection.html", context)
+
+
+def _show_next_to_fields(form: ConnectionForm, report: TestReport) -> None:
+    """Put the failures that point at one setting next to its box, as for any invalid input."""
+    for name, errors in report.field_errors.items():
+        for error in errors:
+            form.add_error(name, error)

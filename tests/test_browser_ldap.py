@@ -113,10 +113,11 @@ def test_it_tests_the_connection_with_unsaved_edits(admin_page: Page, slapd, scr
     page.get_by_label("Base DN").fill(f"ou=missing,{SUFFIX}")
     page.get_by_role("button", name="Test connection").click()
 
+    missing = f"The base DN ou=missing,{SUFFIX} does not exist (result 32, noSuchObject)."
     expect(report.get_by_role("heading")).to_have_text("Connection failed")
-    expect(report.locator("li.failed")).to_have_text(
-        re.compile(r"base DN does not exist \(result 32, noSuchObject\)")
-    )
+    expect(report.locator("li.failed")).to_have_text(f"✗ {missing}")
+    expect(page.locator("#field-base_dn .error")).to_have_text(missing)
+    expect(page.get_by_label("Base DN")).to_have_attribute("aria-invalid", "true")
     assert SYNC_PASSWORD not in page.content()
     screenshot("ldap/07-test-connection-missing-base")
     assert DirectoryConnection.objects.get().base_dn == SUFFIX  # testing saved nothing

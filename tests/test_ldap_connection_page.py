@@ -1,5 +1,8 @@
 """The Directory connection page: settings, Test connection, status line, secrets never echoed."""
 
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -87,6 +90,69 @@ def test_it_reports_a_precise_error(admin_client, ldap_store, slapd, overrides, 
     assert expected in text
     assert SYNC_PASSWORD not in text
     assert 'value="wrong"' not in text
+
+
+def field_errors(page: str, name: str) -> list[str]:
+    """The error paragraphs rendered next to form field `name` (see templates/_field.html)."""
+    pattern = rf'<p class="error" role="alert" id="id_{name}_error">(.*?)</p>'
+    return [html.unescape(text) for text in re.findall(pattern, page)]
+
+
+def test_it_names_the_missing_base_dn_next_to_the_field(admin_client, ldap_store, slapd):
+    missing = f"ou=missing,{SUFFIX}"
+
+    page = admin_client.post(url(ldap_store), form_data(slapd, action="test", base_dn=missing))
+
+    text = page.content.decode()
+    message = f"The base DN {missing} does not exist (result 32, noSuchObject)."
+    assert field_errors(text, "base_dn") == [message]
+    assert f'<li class="failed">✗ {message}</li>' in text
+    assert field_errors(text, "urls") == field_errors(text, "bind_dn") == []
+
+
+def test_it_marks_the_bind_dn_and_password_when_the_bind_is_refused(
+    admin_client, ldap_store, slapd
+):
+    both = f"{slapd.ldap_url} {slapd.ldaps_url}"
+    data = form_data(slapd, action="test", urls=both, bind_password="wrong")
+
+    text = admin_client.post(url(ldap_store), data).content.decode()
+
+    assert field_errors(text, "bind_dn") == [
+        "The directory refused this bind DN with the password given (result 49, "
+        "invalidCredentials)."
+    ]
+    [password_error] = field_errors(text, "bind_password")
+    assert "Check the password too" in password_error
+    assert field_errors(text, "urls") == field_errors(text, "base_dn") == []
+    assert text.count("invalid credentials (result 49)") == 2  # one result line per URL
+
+
+def test_it_marks_the_url_that_cannot_be_reached(admin_client, ldap_store, slapd):
+    refused = "ldap://127.0.0.1:1"
+    data = form_data(
+        slapd, action="test", urls=f"{slapd.ldap_url} {refused}", bind_password=SYNC_PASSWORD
+    )
+
+    text = admin_client.post(url(ldap_store), data).content.decode()
+
+    [error] = field_errors(text, "urls")
+    assert error.startswith(f"{refused}: connection refused")
+    assert slapd.ldap_url not in error
+    assert f"✓ {slapd.ldap_url}: TLS verified" in text
+
+
+def test_it_marks_the_ca_certificate_when_the_servers_is_not_accepted(
+    admin_client, ldap_store, slapd
+):
+    data = form_data(slapd, action="test", ca_certificate="", bind_password=SYNC_PASSWORD)
+
+    text = admin_client.post(url(ldap_store), data).content.decode()
+
+    [error] = field_errors(text, "ca_certificate")
+    assert "the server's certificate was not accepted" in error
+    assert "Paste the certificate of the CA" in error
+    assert field_errors(text, "urls") == []
 
 
 def test_it_reports_the_size_limit(admin_client, ldap_store, slapd):
