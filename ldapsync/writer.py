@@ -6,7 +6,8 @@ overwritten, in the member attribute the group's object class allows (`uniqueMem
 groupOfUniqueNames, `member` for a groupOfNames or an Active Directory group). Owners and managers
 are written as the whole attribute, computed from our copy with the change already applied
 (primary first, then additional ones when the directory keeps both in one attribute). A refusal
-becomes a `ChangeError` with the directory's reason, never a secret.
+becomes a `ChangeError` naming the change, in plain words and then with the directory's own
+reason (`refusal`), never a secret.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from identitystores.directory import AdditionalManager, AdditionalOwner, Directo
 from identitystores.models import IdentityStore
 from notifications.events import EventKind
 
-from .connection import DirectoryError, result_message, session
+from . import refusal
+from .connection import DirectoryError, session
 from .mapping import _dns, dn_key
 from .models import DirectoryConnection, EntryLink
+from .refusal import Change, Refused
 
 MEMBER_OPS = {
     EventKind.MEMBER_ADDED: ldap3.MODIFY_ADD,
@@ -53,34 +56,42 @@ class LdapWriter:
         target = _dn(obj)
         if target is None:
             return  # an object kept only in the Admin Center: nothing to write
+        change = Change(operation, obj, other)
         if operation in MEMBER_OPS:
             member = _required_dn(other)
-            self._send(lambda ldap: self._write_member(ldap, target, MEMBER_OPS[operation], member))
+            op = MEMBER_OPS[operation]
+            self._send(change, lambda ldap: self._write_member(ldap, target, op, member))
             return
         changes = self._changes(operation, obj)
         if changes is not None:
-            self._send(lambda ldap: _modify(ldap, target, changes))
+            self._send(change, lambda ldap: _modify(ldap, target, changes))
 
-    def _send(self, action: Callable[[ldap3.Connection], None]) -> None:
+    def _send(self, change: Change, action: Callable[[ldap3.Connection], None]) -> None:
         try:
             with session(self.conn) as ldap:
                 action(ldap)
+        except Refused as refused:
+            raise ChangeError(refusal.message(change, refused, self.conn.bind_dn)) from None
         except DirectoryError as exc:
-            raise ChangeError(f"The directory could not be updated: {exc}") from None
+            raise ChangeError(
+                f"{change.text} failed: the directory could not be updated: {exc}"
+            ) from None
         except (ldap_exc.LDAPException, OSError) as exc:
-            raise ChangeError(f"The directory connection failed: {exc}") from None
+            raise ChangeError(
+                f"{change.text} failed: the directory connection failed: {exc}"
+            ) from None
 
     def _write_member(self, ldap: ldap3.Connection, group: str, op: str, member: str) -> None:
         attribute = self._member_attribute(ldap, group)
         if ldap.modify(group, {attribute: [(op, [member])]}):
             return
-        refusal = dict(ldap.result)
-        if op == ldap3.MODIFY_DELETE and refusal.get("result") == NO_SUCH_ATTRIBUTE:
+        result = dict(ldap.result)
+        if op == ldap3.MODIFY_DELETE and result.get("result") == NO_SUCH_ATTRIBUTE:
             held = _values_with_uid(ldap, group, attribute, member)
             if held:
                 _modify(ldap, group, {attribute: [(op, held)]})
                 return
-        raise _refused(refusal)
+        raise _refused(ldap, group, attribute, result)
 
     def _member_attribute(self, ldap: ldap3.Connection, group: str) -> str:
         """The configured member attribute the group's object class allows: a groupOfUniqueNames
@@ -120,12 +131,16 @@ class LdapWriter:
 
 
 def _modify(ldap: ldap3.Connection, dn: str, changes: dict) -> None:
+    """One modify of one attribute; a refusal raises `Refused`."""
     if not ldap.modify(dn, changes):
-        raise _refused(ldap.result)
+        raise _refused(ldap, dn, next(iter(changes)), dict(ldap.result))
 
 
-def _refused(result: dict) -> ChangeError:
-    return ChangeError(f"The directory refused the change: {_reason(result)}")
+def _refused(ldap: ldap3.Connection, dn: str, attribute: str, result: dict) -> Refused:
+    """noSuchObject names either `dn` or a DN among the new values: a base read of `dn` tells
+    the admin which."""
+    missing = result.get("result") == refusal.NO_SUCH_OBJECT and not _object_classes(ldap, dn)
+    return Refused(result, dn, attribute, target_missing=missing)
 
 
 def _base_entry(ldap: ldap3.Connection, dn: str, attribute: str) -> dict:
@@ -152,12 +167,6 @@ def _values_with_uid(ldap: ldap3.Connection, group: str, attribute: str, member:
     keys = _dns({attribute: values}, attribute)
     wanted = dn_key(member)
     return [value for value, key in zip(values, keys, strict=True) if key == wanted]
-
-
-def _reason(result: dict) -> str:
-    message = result_message(result)
-    detail = (result.get("message") or "").strip()
-    return f"{message} — {detail}" if detail and detail not in message else message
 
 
 def _dn(obj: DirectoryObject | None) -> str | None:

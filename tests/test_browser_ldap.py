@@ -157,8 +157,14 @@ def test_it_shows_the_directorys_refusal_of_a_write_back(
     page.get_by_role("button", name="Remove Frank Solo").click()
 
     message = page.locator(".messages")
-    expect(message).to_contain_text("The directory refused the change")
-    expect(message).to_contain_text("objectClassViolation")
+    expect(message).to_contain_text(
+        "Removing Frank Solo from solo was refused: the directory keeps at least one member in "
+        "this group; add another member before removing Frank Solo."
+    )
+    expect(message).to_contain_text(
+        "The directory said: objectClassViolation (result 65): object class 'groupOfNames' "
+        "requires attribute 'member'"
+    )
     expect(page.get_by_role("button", name="Remove Frank Solo")).to_be_visible()
     solo = DirectoryObject.objects.get(store=store, name="solo")
     assert GroupMembership.objects.filter(group=solo, member__name="Frank Solo").exists()
