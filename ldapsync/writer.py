@@ -23,7 +23,7 @@ from identitystores.models import IdentityStore
 from notifications.events import EventKind
 
 from . import refusal
-from .connection import DirectoryError, session
+from .connection import DirectoryError, complete_ranges, session
 from .mapping import _dns, dn_key
 from .models import DirectoryConnection, EntryLink
 from .refusal import Change, Refused
@@ -145,10 +145,12 @@ def _refused(ldap: ldap3.Connection, dn: str, attribute: str, result: dict) -> R
 
 def _base_entry(ldap: ldap3.Connection, dn: str, attribute: str) -> dict:
     """The attributes of `dn` read with a base search ({} when it cannot be read: the modify
-    that follows reports why)."""
+    that follows reports why), an attribute handed out in ranges read whole (a slice that
+    cannot be read raises `DirectoryError`)."""
     ldap.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=[attribute])
     for entry in ldap.response or []:
         if entry.get("type") == "searchResEntry":
+            complete_ranges(ldap, entry)
             return entry.get("attributes") or {}
     return {}
 

@@ -15,9 +15,8 @@ from identitystores.changes import Actor
 from identitystores.directory import AdditionalManager, AdditionalOwner, DirectoryObject
 from identitystores.models import IdentityStore
 from ldapsync import fetch
-from ldapsync.connection import session
 from ldapsync.mapping import dn_key
-from ldapsync.models import DirectoryAccount, DirectoryConnection, EntryLink, SyncStatus
+from ldapsync.models import DirectoryAccount, EntryLink, SyncStatus
 from ldapsync.sync import sync_store
 from notifications.events import DirectoryEvent, EventKind, Route
 from notifications.models import NotificationSettings, OutgoingMessage
@@ -300,10 +299,3 @@ def test_a_pass_on_another_dc_does_not_trust_the_watermark(two_dcs):
 
     assert (again.kind, again.counts["read"]) == ("incremental", 1)
     assert obj(store, "Carol Manager").email == "carol.m@example.test"
-
-
-def test_its_connections_read_large_member_attributes_in_ranges(ad_store):
-    """AD hands out a large `member` in ranges; ldap3 joins them only with auto_range on.
-    (slapd never splits an attribute, so the ranges themselves cannot be exercised here.)"""
-    with session(DirectoryConnection.objects.get(store=ad_store)) as ldap:
-        assert ldap.auto_range
