@@ -9,4 +9,9 @@ urlpatterns = [
         views.directory_connection,
         name="connection",
     ),
+    path(
+        "identity-stores/<id:store_id>/directory-connection/sync/",
+        views.sync_now,
+        name="sync_now",
+    ),
 ]

@@ -1,13 +1,17 @@
 """The Directory connection page of an LDAP or Active Directory store: settings, the Test
-connection button, and the sync status line."""
+connection button, the sync status line and the Sync now button."""
 
 from __future__ import annotations
+
+import logging
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from kombu.exceptions import KombuError
 
 from identitystores import audit
 from identitystores.access import get_store_for_admin
@@ -16,15 +20,24 @@ from identitystores.models import IdentityStore
 from .diagnose import TestReport, test_connection
 from .forms import ConnectionForm, initial_for
 from .models import DirectoryConnection, SyncStatus
+from .status import running_since, stamp
+from .tasks import sync_store_task
 
+log = logging.getLogger(__name__)
 DIRECTORY_TYPES = {IdentityStore.Type.ACTIVE_DIRECTORY, IdentityStore.Type.LDAP}
+SYNC_QUEUED = "Sync queued: it runs in the background; this page shows the result when it is done."
+
+
+def _directory_store(request: HttpRequest, store_id: int) -> IdentityStore:
+    store = get_store_for_admin(request, store_id)
+    if store.type not in DIRECTORY_TYPES:
+        raise Http404("This identity store is not an LDAP directory.")
+    return store
 
 
 @require_http_methods(["GET", "POST"])
 def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
-    store = get_store_for_admin(request, store_id)
-    if store.type not in DIRECTORY_TYPES:
-        raise Http404("This identity store is not an LDAP directory.")
+    store = _directory_store(request, store_id)
     instance = DirectoryConnection.objects.filter(store=store).first() or DirectoryConnection(
         store=store
     )
@@ -43,11 +56,17 @@ def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
                 )
             messages.success(request, "Directory connection saved.")
             return redirect("ldapsync:connection", store.pk)
+    status = SyncStatus.objects.filter(store=store).first()
+    now = timezone.now()
     context = {
         "store": store,
         "form": form,
         "report": report,
-        "status": SyncStatus.objects.filter(store=store).first(),
+        "status": status,
+        "last_run": stamp(status and status.last_run, store, now),
+        "error_at": stamp(status and status.last_error_at, store, now),
+        "running": stamp(running_since(status, now), store, now),
+        "connection_saved": instance.pk is not None,
         "nav": "stores",
         "store_nav": "directory",
     }
@@ -59,3 +78,36 @@ def _show_next_to_fields(form: ConnectionForm, report: TestReport) -> None:
     for name, errors in report.field_errors.items():
         for error in errors:
             form.add_error(name, error)
+
+
+@require_POST
+def sync_now(request: HttpRequest, store_id: int) -> HttpResponse:
+    """Queue one sync of the store (the periodic task's), unless one is running already: a
+    second would only wait for the first's claim and give up."""
+    store = _directory_store(request, store_id)
+    if not DirectoryConnection.objects.filter(store=store).exists():
+        messages.error(request, "Save the directory connection before syncing.")
+        return redirect("ldapsync:connection", store.pk)
+    now = timezone.now()
+    running = stamp(running_since(SyncStatus.objects.filter(store=store).first(), now), store, now)
+    if running:
+        messages.info(
+            request,
+            f"A sync of {store.name} is already running (started {running}); this page shows "
+            "the result when it is done.",
+        )
+        return redirect("ldapsync:connection", store.pk)
+    try:
+        sync_store_task.delay(store.pk)
+    except (KombuError, OSError) as exc:
+        log.warning("ldap sync store=%s not queued, broker unreachable: %s", store.pk, exc)
+        messages.error(
+            request,
+            "The sync could not be queued: the task queue (Celery broker) cannot be reached, so "
+            "nothing was started. Try again when it is back, or run "
+            f"manage.py sync_directory --store {store.pk} on the server.",
+        )
+        return redirect("ldapsync:connection", store.pk)
+    audit.record(store, request.user, "directory sync requested")
+    messages.success(request, SYNC_QUEUED)
+    return redirect("ldapsync:connection", store.pk)

@@ -1,6 +1,6 @@
 """The LDAP features as a directory admin clicks through them in a real browser, against the
-private slapd: directory sign-in, Directory connection (Test connection, Save, status line) and
-a write-back the directory refuses. Screenshots go to test-artifacts/screenshots/ldap/."""
+private slapd: directory sign-in, Directory connection (Test connection, Save, Sync now, status
+line) and a write-back the directory refuses. Screenshots go to test-artifacts/screenshots/ldap/."""
 
 import re
 
@@ -12,6 +12,7 @@ from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
 from notifications.events import DirectoryEvent
 from tests.ldap_server import SUFFIX, SYNC_PASSWORD, directory_values, group_dn, person_dn
+from tests.test_ldap_sync import eager_celery  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 pytest_plugins = ["tests.ldap_server"]
@@ -123,7 +124,10 @@ def test_it_tests_the_connection_with_unsaved_edits(admin_page: Page, slapd, scr
     assert DirectoryConnection.objects.get().base_dn == SUFFIX  # testing saved nothing
 
 
-def test_it_saves_and_shows_the_last_sync(admin_page: Page, store, screenshot):
+@pytest.mark.usefixtures("eager_celery")
+def test_it_saves_and_syncs_now(admin_page: Page, store, screenshot):
+    store.time_zone = "Europe/Berlin"
+    store.save()
     page = admin_page
     open_connection_page(page)
     expect(page.locator("#sync-status")).to_contain_text("Not synced yet")
@@ -132,11 +136,14 @@ def test_it_saves_and_shows_the_last_sync(admin_page: Page, store, screenshot):
 
     expect(page.get_by_text("Directory connection saved.")).to_be_visible()
     assert DirectoryConnection.objects.get().timeout == 7
-    sync_store(store)
-    page.reload()
+    page.get_by_role("button", name="Sync now").click()
 
+    expect(page.locator(".messages")).to_have_text(
+        "Sync queued: it runs in the background; this page shows the result when it is done."
+    )
     status = page.locator("#sync-status")
     expect(status).to_contain_text("Last sync (import)")
+    expect(status).to_contain_text(re.compile(r"\d\d:\d\d:\d\d Europe/Berlin \(just now\)"))
     expect(status).to_contain_text(re.compile(r"6 users\b"))
     expect(status).to_contain_text(re.compile(r"3 groups\b"))
     expect(status).to_contain_text("9 entries read")

@@ -2,15 +2,24 @@
 
 import html
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
 
+from identitystores.directory import DirectoryObject
 from identitystores.models import AuditEntry
 from ldapsync.forms import initial_for
-from ldapsync.models import DirectoryConnection
+from ldapsync.models import DirectoryConnection, SyncStatus
 from ldapsync.sync import sync_store
 from tests.ldap_server import LIMITED_DN, LIMITED_PASSWORD, SUFFIX, SYNC_DN, SYNC_PASSWORD
+from tests.net import free_port
+from tests.test_ldap_sync import eager_celery  # noqa: F401 (a fixture)
+from tests.workers import broker
 
 pytest_plugins = ["tests.ldap_server"]
 
@@ -219,3 +228,144 @@ def test_it_shows_the_sync_status_line(admin_client, ldap_store, slapd):
     assert "Last sync (import)" in page
     assert "6 users" in page
     assert "Last sync failed" in page and "connection refused" in page
+
+
+def text_of(response) -> str:
+    """The page's text as read: no tags, entities decoded, any run of white space (timesince's
+    non-breaking ones too) as one space."""
+    return re.sub(r"\s+", " ", html.unescape(strip_tags(response.content.decode())))
+
+
+def local(moment, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_it_shows_sync_times_in_the_stores_time_zone(admin_client, ldap_store):
+    ldap_store.time_zone = "America/New_York"
+    ldap_store.save()
+    now = timezone.now()
+    ran, failed = now - timedelta(minutes=5, seconds=10), now - timedelta(hours=2, minutes=1)
+    SyncStatus.objects.create(
+        store=ldap_store,
+        last_kind="incremental",
+        last_incremental=ran,
+        last_duration=1.2,
+        last_counts={"read": 3},
+        last_error="connection refused",
+        last_error_at=failed,
+    )
+
+    text = text_of(admin_client.get(url(ldap_store)))
+
+    assert (
+        f"Last sync (incremental): {local(ran, 'America/New_York')} America/New_York "
+        "(5 minutes ago), 1.2 s" in text
+    )
+    assert (
+        f"Last sync failed at {local(failed, 'America/New_York')} America/New_York (2 hours ago): "
+        "connection refused" in text
+    )
+    assert local(ran, "UTC") not in text  # New York is never on UTC
+
+
+def test_it_says_a_sync_is_running(admin_client, ldap_store):
+    started = timezone.now() - timedelta(seconds=20)
+    SyncStatus.objects.create(store=ldap_store, running_since=started)
+
+    text = text_of(admin_client.get(url(ldap_store)))
+
+    assert f"A sync is running, started {local(started, 'UTC')} UTC (just now)." in text
+
+
+def sync_now_url(store):
+    return reverse("ldapsync:sync_now", args=[store.pk])
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_sync_now_queues_the_sync_and_says_so(admin_client, ldap_store, ldap_admin):
+    page = admin_client.get(url(ldap_store)).content.decode()
+    assert f'action="{sync_now_url(ldap_store)}"' in page
+
+    response = admin_client.post(sync_now_url(ldap_store), follow=True)
+
+    text = text_of(response)
+    assert response.redirect_chain == [(url(ldap_store), 302)]
+    assert (
+        "Sync queued: it runs in the background; this page shows the result when it is done."
+        in text
+    )
+    assert "Last sync (import)" in text  # the eager task ran before the page was drawn
+    assert DirectoryObject.objects.filter(store=ldap_store).count() == 9
+    entry = AuditEntry.objects.get(store=ldap_store, action="directory sync requested")
+    assert entry.actor == ldap_admin
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_sync_now_does_not_queue_a_second_sync(admin_client, ldap_store):
+    started = timezone.now() - timedelta(minutes=3)
+    SyncStatus.objects.create(store=ldap_store, running_since=started)
+
+    text = text_of(admin_client.post(sync_now_url(ldap_store), follow=True))
+
+    assert (
+        f"A sync of Example LDAP is already running (started {local(started, 'UTC')} UTC "
+        "(3 minutes ago)); this page shows the result when it is done." in text
+    )
+    assert "Sync queued" not in text
+    assert not DirectoryObject.objects.filter(store=ldap_store).exists()
+    assert not AuditEntry.objects.filter(action="directory sync requested").exists()
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_sync_now_takes_over_a_dead_syncs_claim(admin_client, ldap_store, settings):
+    stale = timezone.now() - timedelta(seconds=settings.LDAP_SYNC_STALE_SECONDS + 60)
+    SyncStatus.objects.create(store=ldap_store, running_since=stale)
+
+    text = text_of(admin_client.post(sync_now_url(ldap_store), follow=True))
+
+    assert "Sync queued" in text
+    assert SyncStatus.objects.get(store=ldap_store).last_kind == "import"
+
+
+def test_sync_now_says_when_the_broker_cannot_be_reached(admin_client, ldap_store):
+    with broker(f"redis://127.0.0.1:{free_port()}/0"):
+        response = admin_client.post(sync_now_url(ldap_store), follow=True)
+
+    text = text_of(response)
+    assert response.status_code == 200
+    assert (
+        "The sync could not be queued: the task queue (Celery broker) cannot be reached, so "
+        "nothing was started." in text
+    )
+    assert f"manage.py sync_directory --store {ldap_store.pk}" in text
+    assert "Sync queued" not in text
+    assert not AuditEntry.objects.filter(action="directory sync requested").exists()
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_sync_now_needs_a_role_on_the_store(client, ldap_store, alice):
+    client.force_login(alice)
+
+    assert client.post(sync_now_url(ldap_store)).status_code == 404
+    assert not DirectoryObject.objects.filter(store=ldap_store).exists()
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_sync_now_is_a_post_with_a_csrf_token(ldap_store, ldap_admin):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(ldap_admin)
+
+    assert client.get(sync_now_url(ldap_store)).status_code == 405
+    assert client.post(sync_now_url(ldap_store)).status_code == 403
+    assert not DirectoryObject.objects.filter(store=ldap_store).exists()
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_sync_now_needs_a_saved_connection(alice_client, contoso):
+    page = alice_client.get(url(contoso)).content.decode()
+    assert "Sync now" not in page
+
+    text = text_of(alice_client.post(sync_now_url(contoso), follow=True))
+
+    assert "Save the directory connection before syncing." in text
+    assert not SyncStatus.objects.filter(store=contoso).exists()
