@@ -119,6 +119,21 @@ def test_it_names_the_missing_base_dn_next_to_the_field(admin_client, ldap_store
     assert field_errors(text, "urls") == field_errors(text, "bind_dn") == []
 
 
+def test_it_marks_a_base_dn_that_is_a_referral(admin_client, ldap_store, slapd):
+    elsewhere = f"cn=elsewhere,{SUFFIX}"
+    slapd.modify(
+        f"dn: {elsewhere}\nchangetype: add\nobjectClass: referral\n"
+        "objectClass: extensibleObject\ncn: elsewhere\nref: ldap://unreachable.invalid/dc=x\n"
+    )
+
+    page = admin_client.post(url(ldap_store), form_data(slapd, action="test", base_dn=elsewhere))
+
+    assert field_errors(page.content.decode(), "base_dn") == [
+        f"The base DN {elsewhere} is a referral to another directory (result 10). Referrals are "
+        "never followed: enter a base DN this directory holds itself."
+    ]
+
+
 def test_it_marks_the_bind_dn_and_password_when_the_bind_is_refused(
     admin_client, ldap_store, slapd
 ):
