@@ -240,3 +240,31 @@ def test_it_does_not_write_back_changes_that_came_from_sync(synced, slapd):
     )
 
     assert GroupMembership.objects.filter(member=obj(synced, "Frank Solo")).count() == 2
+
+
+def test_it_accepts_a_member_the_directory_already_has(synced, slapd, ldap_admin):
+    engineering, frank = obj(synced, "engineering"), obj(synced, "Frank Solo")
+    slapd.modify(
+        f"dn: {group_dn('engineering')}\nchangetype: modify\nadd: member\n"
+        f"member: {person_dn('frank')}\n"
+    )
+
+    changes.add_member(engineering, frank, Actor(ldap_admin))
+
+    assert GroupMembership.objects.filter(group=engineering, member=frank).exists()
+    assert directory_values(slapd, group_dn("engineering"), "member").count(person_dn("frank")) == 1
+    sync_store(synced, full=True)
+    assert DirectoryEvent.objects.count() == 1  # the Admin Center change, not again by sync
+
+
+def test_it_accepts_removing_a_member_the_directory_no_longer_has(synced, slapd, ldap_admin):
+    engineering, bob = obj(synced, "engineering"), obj(synced, "Bob Engineer")
+    slapd.modify(
+        f"dn: {group_dn('engineering')}\nchangetype: modify\ndelete: member\n"
+        f"member: {person_dn('bob')}\n"
+    )
+
+    changes.remove_member(engineering, bob, Actor(ldap_admin))
+
+    assert not GroupMembership.objects.filter(group=engineering, member=bob).exists()
+    assert directory_values(slapd, group_dn("engineering"), "member") == [person_dn("alice")]

@@ -404,3 +404,26 @@ def test_write_back_lookups_read_the_ranges_too(samba_store, monkeypatch):
             writer._base_entry(ldap, group_dn("Everyone"), FIRST_SLICE)
 
     assert len(whole["member"]) == BIG_GROUP_SIZE
+
+
+def test_write_back_accepts_what_the_dc_already_holds(synced, samba_dc, admin):
+    """Someone made the same change on the DC before sync read it: the Admin Center change goes
+    on here instead of showing the DC's "already there" / "not there" as a refusal."""
+    engineering, erin = obj(synced, "Engineering"), obj(synced, "Erin Leaver")
+    alice = obj(synced, "Alice Engineer")
+    with samba_dc.admin() as conn:
+        conn.modify(
+            group_dn("Engineering"), {"member": [(ldap3.MODIFY_ADD, [user_dn("Erin Leaver")])]}
+        )
+        conn.modify(
+            group_dn("Engineering"),
+            {"member": [(ldap3.MODIFY_DELETE, [user_dn("Alice Engineer")])]},
+        )
+
+    changes.add_member(engineering, erin, Actor(admin))
+    changes.remove_member(engineering, alice, Actor(admin))
+
+    assert member_names(engineering) == ["Bob Engineer", "Erin Leaver"]
+    assert samba_dc.values(group_dn("Engineering"), "member") == sorted(
+        dn_key(user_dn(n)) for n in ("Bob Engineer", "Erin Leaver")
+    )
