@@ -7,10 +7,10 @@ import logging
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from kombu.exceptions import KombuError
 
 from identitystores import audit
@@ -80,11 +80,13 @@ def _show_next_to_fields(form: ConnectionForm, report: TestReport) -> None:
             form.add_error(name, error)
 
 
-@require_POST
 def sync_now(request: HttpRequest, store_id: int) -> HttpResponse:
     """Queue one sync of the store (the periodic task's), unless one is running already: a
-    second would only wait for the first's claim and give up."""
+    second would only wait for the first's claim and give up. The store is checked before the
+    method, so another store's admin gets 404 whatever the method (its id reveals nothing)."""
     store = _directory_store(request, store_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if not DirectoryConnection.objects.filter(store=store).exists():
         messages.error(request, "Save the directory connection before syncing.")
         return redirect("ldapsync:connection", store.pk)
