@@ -384,3 +384,27 @@ def test_sync_now_needs_a_saved_connection(alice_client, contoso):
 
     assert "Save the directory connection before syncing." in text
     assert not SyncStatus.objects.filter(store=contoso).exists()
+
+
+def test_the_store_page_shows_the_sync_status_line(admin_client, ldap_store, slapd, contoso):
+    general = reverse("identitystores:edit", args=[ldap_store.pk])
+    assert "Directory sync: not synced yet." in text_of(admin_client.get(general))
+
+    sync_store(ldap_store)
+    slapd.stop()
+    with pytest.raises(Exception, match="refused"):
+        sync_store(ldap_store)
+    page = text_of(admin_client.get(general))
+
+    assert "Directory sync: last import" in page and "9 entries read." in page
+    assert "Last sync failed at" in page and "connection refused" in page
+    assert url(ldap_store) in admin_client.get(general).content.decode()
+
+
+def test_only_directory_stores_have_a_sync_line(client, contoso, alice, fabrikam, bob):
+    client.force_login(alice)
+    page = text_of(client.get(reverse("identitystores:edit", args=[contoso.pk])))
+    assert "Directory sync: no directory connection saved yet." in page
+    client.force_login(bob)
+    page = client.get(reverse("identitystores:edit", args=[fabrikam.pk])).content.decode()
+    assert "Directory sync" not in page  # Entra ID: no LDAP directory to sync
