@@ -142,10 +142,12 @@ def database_url() -> str:
 
 
 class CeleryWorker:
-    """`celery -A dirmgr worker -Q mail` (with embedded beat) in its own process group."""
+    """`celery -A dirmgr worker -Q mail` (with embedded beat) in its own process group; `queues`
+    "mail,celery" also takes the other tasks (directory sync), as production workers do."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, name: str):
+    def __init__(self, env: dict[str, str], workdir: Path, name: str, queues: str = "mail"):
         self.env = env
+        self.queues = queues
         self.workdir = workdir
         self.logfile = workdir / f"{name}.log"
         self.process: subprocess.Popen | None = None
@@ -161,7 +163,7 @@ class CeleryWorker:
                 "dirmgr",
                 "worker",
                 "-Q",
-                "mail",
+                self.queues,
                 "--concurrency",
                 "2",
                 "--loglevel",
@@ -211,7 +213,7 @@ def celery_worker(redis_server, tmp_path, transactional_db) -> Iterator:
     """
     started: list[CeleryWorker] = []
 
-    def start(**overrides: str) -> CeleryWorker:
+    def start(queues: str = "mail", **overrides: str) -> CeleryWorker:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "dirmgr.settings",
@@ -225,7 +227,7 @@ def celery_worker(redis_server, tmp_path, transactional_db) -> Iterator:
         }
         if settings.ENCRYPTION_KEYS:
             env["DIRMGR_ENCRYPTION_KEYS"] = ",".join(settings.ENCRYPTION_KEYS)
-        worker = CeleryWorker(env, tmp_path, f"worker-{len(started) + 1}")
+        worker = CeleryWorker(env, tmp_path, f"worker-{len(started) + 1}", queues)
         worker.start()
         started.append(worker)
         return worker
