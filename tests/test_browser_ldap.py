@@ -44,7 +44,8 @@ def open_store_page(page: Page, link: str) -> None:
     """Identity Stores → Example LDAP → the store's `link` in the side navigation."""
     page.get_by_label("Actions for Example LDAP").click()
     page.get_by_role("menuitem", name="Edit").click()
-    page.get_by_role("link", name=link, exact=True).click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name=link, exact=True).click()
 
 
 def open_connection_page(page: Page) -> None:
@@ -149,6 +150,12 @@ def test_it_saves_and_syncs_now(admin_page: Page, store, screenshot):
     expect(status).to_contain_text("9 entries read")
     assert SYNC_PASSWORD not in page.content()
     screenshot("ldap/08-saved-and-synced")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="General").click()
+    line = page.get_by_role("region", name="Directory sync")
+    expect(line).to_contain_text("Directory sync: last import")
+    expect(line).to_contain_text("9 entries read.")
+    screenshot("ldap/08b-general-page-sync-line")
 
 
 def test_it_shows_the_directorys_refusal_of_a_write_back(
