@@ -16,6 +16,9 @@ from identitystores.models import IdentityStore
 
 from .models import SyncStatus
 
+# The store types whose directory can be an LDAP server (sync, Directory connection page).
+DIRECTORY_TYPES = {IdentityStore.Type.ACTIVE_DIRECTORY, IdentityStore.Type.LDAP}
+
 
 @dataclass(frozen=True)
 class Stamp:
@@ -60,3 +63,15 @@ def running_since(status: SyncStatus | None, now: datetime) -> datetime | None:
         return None
     stale = now - timedelta(seconds=settings.LDAP_SYNC_STALE_SECONDS)
     return status.running_since if status.running_since >= stale else None
+
+
+def status_context(store: IdentityStore, now: datetime) -> dict:
+    """What the status line shows (the Directory connection page and the General page's line):
+    the status row, the last run, the last error and a running sync, as `Stamp`s."""
+    status = SyncStatus.objects.filter(store=store).first()
+    return {
+        "status": status,
+        "last_run": stamp(status and status.last_run, store, now),
+        "error_at": stamp(status and status.last_error_at, store, now),
+        "running": stamp(running_since(status, now), store, now),
+    }

@@ -20,11 +20,10 @@ from identitystores.models import IdentityStore
 from .diagnose import TestReport, test_connection
 from .forms import ConnectionForm, initial_for
 from .models import DirectoryConnection, SyncStatus
-from .status import running_since, stamp
+from .status import DIRECTORY_TYPES, running_since, stamp, status_context
 from .tasks import sync_store_task
 
 log = logging.getLogger(__name__)
-DIRECTORY_TYPES = {IdentityStore.Type.ACTIVE_DIRECTORY, IdentityStore.Type.LDAP}
 SYNC_QUEUED = "Sync queued: it runs in the background; this page shows the result when it is done."
 
 
@@ -56,16 +55,11 @@ def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
                 )
             messages.success(request, "Directory connection saved.")
             return redirect("ldapsync:connection", store.pk)
-    status = SyncStatus.objects.filter(store=store).first()
-    now = timezone.now()
     context = {
         "store": store,
         "form": form,
         "report": report,
-        "status": status,
-        "last_run": stamp(status and status.last_run, store, now),
-        "error_at": stamp(status and status.last_error_at, store, now),
-        "running": stamp(running_since(status, now), store, now),
+        **status_context(store, timezone.now()),
         "connection_saved": instance.pk is not None,
         "nav": "stores",
         "store_nav": "directory",

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from identitystores.models import IdentityStore
 
-from ..models import DirectoryConnection, SyncStatus
-from ..status import running_since, stamp
-from ..views import DIRECTORY_TYPES
+from ..models import DirectoryConnection
+from ..status import DIRECTORY_TYPES, status_context
 
 register = template.Library()
 
@@ -19,14 +18,9 @@ register = template.Library()
 def directory_sync_line(store: IdentityStore) -> dict:
     if store.type not in DIRECTORY_TYPES:
         return {"shown": False}
-    status = SyncStatus.objects.filter(store=store).first()
-    now = timezone.now()
     return {
         "shown": True,
         "store": store,
-        "status": status,
         "connected": DirectoryConnection.objects.filter(store=store).exists(),
-        "last_run": stamp(status and status.last_run, store, now),
-        "error_at": stamp(status and status.last_error_at, store, now),
-        "running": stamp(running_since(status, now), store, now),
+        **status_context(store, timezone.now()),
     }
