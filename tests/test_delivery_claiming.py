@@ -77,12 +77,15 @@ def test_it_gives_each_row_to_exactly_one_of_many_concurrent_claimers(contoso_ma
         try:
             # Every claimer walks all rows in windows of 10, each from its own starting point,
             # so the windows overlap: rows are fought over, and every claimer wins some.
+            # All claimers take each window together (a barrier per round), so none can finish
+            # the whole list before the others start, however the scheduler treats the threads.
             mine = ids[slot * 50 :] + ids[: slot * 50]
-            start.wait()
             for offset in range(0, len(mine), 10):
+                start.wait()
                 results[slot] += [row.pk for row in claim(mine[offset : offset + 10])[1]]
         except BaseException as exc:  # reported below, not swallowed
             errors.append(exc)
+            start.abort()  # the other claimers stop waiting for this one
         finally:
             connection.close()
 
