@@ -147,6 +147,22 @@ CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'ca
 
 # Celery. The default broker keeps messages in files under var/ so nothing needs a server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# A broker that is down, or accepts connections and never answers, must not hold a web request:
+# each connect and each command gives up after BROKER_TIMEOUT_SECONDS and a publish is tried
+# twice, so queueing costs a request about two timeouts at most. Outbox rows stay committed and
+# the sweeper queues them once the broker is back.
+BROKER_TIMEOUT_SECONDS = env.float("BROKER_TIMEOUT_SECONDS", default=1.0)
+BROKER_SOCKET_TIMEOUTS = {
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)  # kombu does not create it
@@ -162,6 +178,7 @@ else:
     # so a delayed task is not handed to a second worker; dead workers are covered by the sweeper.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200),
+        **BROKER_SOCKET_TIMEOUTS,
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
