@@ -16,14 +16,15 @@ env = environ.FileAwareEnv()
 environ.FileAwareEnv.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# check --deploy flags this key (W009): production must set SECRET_KEY.
+# This key is public: `check --deploy` fails on it (dirmgr/checks.py); production sets SECRET_KEY.
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dirmgr-development-key-change-me")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Fernet keys for secrets at rest, newest first. Older keys still decrypt, so a rotation is:
 # prepend a new key, run `manage.py rotate_encryption_keys`, then drop the old key.
-# Without keys, one is derived from SECRET_KEY (fine for a demo, not for production).
+# Without keys, one is derived from SECRET_KEY (fine for a demo, not for production: with the
+# public development key `check --deploy` fails).
 ENCRYPTION_KEYS = env.list("DIRMGR_ENCRYPTION_KEYS", default=[])
 
 INSTALLED_APPS = [
