@@ -21,6 +21,7 @@ from django.utils.html import strip_tags
 from identitystores.models import AuditEntry
 from notifications.models import OutgoingMessage
 from notifications.sweeper import sweep
+from tests.test_outbox_page import make_row
 from tests.workers import broker
 
 pytest_plugins = ["tests.ldap_server"]
@@ -77,6 +78,25 @@ def test_a_change_answers_in_seconds_and_its_mail_waits_for_the_sweeper(
     assert row.status == OutgoingMessage.Status.QUEUED
     later = timezone.now() + timedelta(seconds=settings.MAIL_LOST_AFTER_SECONDS + 1)
     assert sweep(later) == [row.pk]
+
+
+def test_the_outbox_send_answers_in_seconds_and_leaves_the_row_for_the_sweeper(
+    dead_broker, alice_client, contoso_mail
+):
+    dead = make_row(contoso_mail, "Failed", status=OutgoingMessage.Status.DEAD, attempts=8)
+
+    response, elapsed = timed(
+        alice_client.post,
+        reverse("notifications:outbox", args=[contoso_mail.store.pk]) + "?show=failed",
+        {"action": "send", "message": [dead]},
+        follow=True,
+    )
+
+    assert elapsed < GUARD_SECONDS
+    assert "1 message queued to be sent now." in response.content.decode()
+    assert OutgoingMessage.objects.get(pk=dead).status == OutgoingMessage.Status.QUEUED
+    later = timezone.now() + timedelta(seconds=settings.MAIL_LOST_AFTER_SECONDS + 1)
+    assert sweep(later) == [dead]
 
 
 def test_run_now_says_next_to_its_button_that_nothing_was_queued(
