@@ -16,14 +16,15 @@ env = environ.FileAwareEnv()
 environ.FileAwareEnv.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# check --deploy flags this key (W009): production must set SECRET_KEY.
+# This key is public: `check --deploy` fails on it (dirmgr/checks.py); production sets SECRET_KEY.
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dirmgr-development-key-change-me")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Fernet keys for secrets at rest, newest first. Older keys still decrypt, so a rotation is:
 # prepend a new key, run `manage.py rotate_encryption_keys`, then drop the old key.
-# Without keys, one is derived from SECRET_KEY (fine for a demo, not for production).
+# Without keys, one is derived from SECRET_KEY (fine for a demo, not for production: with the
+# public development key `check --deploy` fails).
 ENCRYPTION_KEYS = env.list("DIRMGR_ENCRYPTION_KEYS", default=[])
 
 INSTALLED_APPS = [
@@ -147,6 +148,22 @@ CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'ca
 
 # Celery. The default broker keeps messages in files under var/ so nothing needs a server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# A broker that is down, or accepts connections and never answers, must not hold a web request:
+# each connect and each command gives up after BROKER_TIMEOUT_SECONDS and a publish is tried
+# twice, so queueing costs a request about two timeouts at most. Outbox rows stay committed and
+# the sweeper queues them once the broker is back.
+BROKER_TIMEOUT_SECONDS = env.float("BROKER_TIMEOUT_SECONDS", default=1.0)
+BROKER_SOCKET_TIMEOUTS = {
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)  # kombu does not create it
@@ -162,6 +179,7 @@ else:
     # so a delayed task is not handed to a second worker; dead workers are covered by the sweeper.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200),
+        **BROKER_SOCKET_TIMEOUTS,
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

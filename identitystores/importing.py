@@ -13,27 +13,17 @@ bulk load mailing every To:/CC: recipient once per row is rarely what an admin w
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
-import ldif
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from . import changes
-from .changes import EDITABLE, Actor, ChangeError
+from .changes import Actor, ChangeError
 from .directory import AmbiguousReference, DirectoryObject, GroupMembership, find_object
 from .models import IdentityStore
 
-Kind = DirectoryObject.Kind
-CSV_COLUMNS = (
-    "kind", "name", "email", "mail_enabled", "language", "security_type", "manager",
-    "owner", "additional_owners", "members", "external_id", "password_last_set",
-    "password_expires",
-)  # fmt: skip
 TRUE = {"1", "true", "yes", "y", "on"}
 FALSE = {"0", "false", "no", "n", "off"}
 
@@ -69,108 +59,6 @@ class Report:
         self.rejected.append((row, reason))
 
 
-# --- Reading ----------------------------------------------------------------------------------
-
-
-def read_csv(stream: io.TextIOBase) -> Iterator[Row]:
-    reader = csv.DictReader(stream)
-    unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
-    if unknown or "kind" not in (reader.fieldnames or ()):
-        raise RowError(
-            f"Unknown or missing columns ({', '.join(sorted(unknown)) or 'kind'}); "
-            f"expected some of: {', '.join(CSV_COLUMNS)}."
-        )
-    for number, record in enumerate(reader, start=2):
-        data = {k: (v or "").strip() for k, v in record.items() if k}
-        row = Row(number, data.get("name") or data.get("email") or "(no name)")
-        try:
-            row.kind = _kind(data.get("kind", ""))
-            row.values = _attributes(row.kind, data)
-        except RowError as exc:
-            row.error = str(exc)
-        row.manager = data.get("manager", "")
-        row.owner = data.get("owner", "")
-        row.additional_owners = _split(data.get("additional_owners", ""))
-        row.members = _split(data.get("members", ""))
-        yield row
-
-
-def read_ldif(stream: io.BufferedIOBase) -> Iterator[Row]:
-    parser = ldif.LDIFParser(stream, strict=False)
-    entries = ((dn, entry) for dn, entry in parser.parse() if dn)  # "version: 1" has no DN
-    for number, (dn, entry) in enumerate(entries, start=1):
-        attrs = {k.lower(): v for k, v in entry.items()}
-        row = Row(number, dn, dn=dn)
-        try:
-            row.kind = _ldif_kind(attrs)
-            row.values = _ldif_values(row.kind, attrs, dn)
-        except RowError as exc:
-            row.error = str(exc)
-        row.manager = _first(attrs, "manager")
-        owners = attrs.get("managedby", []) + attrs.get("owner", [])
-        row.owner = owners[0] if owners else ""
-        row.additional_owners = owners[1:] + attrs.get("msexchcomanagedbylink", [])
-        row.members = attrs.get("member", []) + attrs.get("uniquemember", [])
-        yield row
-
-
-def _ldif_kind(attrs: dict) -> str:
-    classes = {c.lower() for c in attrs.get("objectclass", [])}
-    if classes & {"group", "groupofnames", "groupofuniquenames"}:
-        return Kind.GROUP
-    if "contact" in classes:
-        return Kind.CONTACT
-    if classes & {"user", "person", "inetorgperson", "organizationalperson"}:
-        return Kind.USER
-    raise RowError(f"Unsupported objectClass {', '.join(sorted(classes)) or '(none)'}.")
-
-
-def _ldif_values(kind: str, attrs: dict, dn: str) -> dict:
-    guid = _hex(attrs, "objectguid") or _first(attrs, "entryuuid")
-    values = {
-        "name": _first(attrs, "displayname") or _first(attrs, "cn") or dn.split(",")[0],
-        "email": _first(attrs, "mail"),
-        # The entry's stable id when exported; otherwise its DN keeps re-imports idempotent.
-        "external_id": guid or dn.lower(),
-    }
-    if kind == Kind.USER:
-        values["language"] = (_first(attrs, "preferredlanguage") or "en").lower()
-        values["mail_enabled"] = bool(values["email"])
-        if _first(attrs, "pwdlastset"):
-            values["password_last_set"] = _filetime(_first(attrs, "pwdlastset"))
-    return values
-
-
-def _first(attrs: dict, name: str) -> str:
-    value = (attrs.get(name) or [""])[0]
-    return value.decode("utf-8", "replace").strip() if isinstance(value, bytes) else value.strip()
-
-
-def _hex(attrs: dict, name: str) -> str:
-    """A binary attribute (objectGUID) as hex; the parser hands it over as text when the bytes
-    happen to be valid UTF-8, as bytes otherwise."""
-    value = (attrs.get(name) or [""])[0]
-    raw = value.encode("utf-8") if isinstance(value, str) else value
-    return raw.hex()
-
-
-def _filetime(value: str) -> datetime | None:
-    """Active Directory's pwdLastSet: 100-ns intervals since 1601-01-01 UTC; 0 means never."""
-    try:
-        ticks = int(value)
-    except ValueError as exc:
-        raise RowError(f"pwdLastSet is not a number: {value!r}.") from exc
-    if ticks <= 0:
-        return None
-    return datetime(1601, 1, 1, tzinfo=UTC) + timedelta(microseconds=ticks // 10)
-
-
-def _kind(value: str) -> str:
-    if value.lower() not in Kind.values:
-        raise RowError(f"kind must be one of {', '.join(Kind.values)}, not {value!r}.")
-    return value.lower()
-
-
 def parse_value(name: str, raw: str):
     """A text value for attribute `name` as the model stores it ("" clears a nullable one)."""
     field = DirectoryObject._meta.get_field(name)
@@ -184,21 +72,6 @@ def parse_value(name: str, raw: str):
         return field.to_python(raw)
     except ValidationError as exc:
         raise RowError(f"{name}: {' '.join(exc.messages)}") from exc
-
-
-def _attributes(kind: str, data: dict) -> dict:
-    values = {
-        name: parse_value(name, data[name])
-        for name in (*EDITABLE[kind], "external_id")
-        if data.get(name, "") != ""
-    }
-    if not values.get("name"):
-        raise RowError("name is required.")
-    return values
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(";") if part.strip()]
 
 
 # --- Applying ---------------------------------------------------------------------------------

@@ -3,16 +3,14 @@ connection button, the sync status line and the Sync now button."""
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from kombu.exceptions import KombuError
 
+from dirmgr.queueing import BROKER_UNREACHABLE, queue_task
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
@@ -23,7 +21,6 @@ from .models import DirectoryConnection, SyncStatus
 from .status import DIRECTORY_TYPES, running_since, stamp, status_context
 from .tasks import sync_store_task
 
-log = logging.getLogger(__name__)
 SYNC_QUEUED = "Sync queued: it runs in the background; this page shows the result when it is done."
 
 
@@ -93,17 +90,17 @@ def sync_now(request: HttpRequest, store_id: int) -> HttpResponse:
             "the result when it is done.",
         )
         return redirect("ldapsync:connection", store.pk)
-    try:
-        sync_store_task.delay(store.pk)
-    except (KombuError, OSError) as exc:
-        log.warning("ldap sync store=%s not queued, broker unreachable: %s", store.pk, exc)
+    if queue_task(sync_store_task, store.pk):
+        audit.record(store, request.user, "directory sync requested")
+        messages.success(request, SYNC_QUEUED)
+    else:
+        audit.record(store, request.user, "directory sync requested", [
+            ("result", "", f"not queued: {BROKER_UNREACHABLE}"),
+        ])  # fmt: skip
         messages.error(
             request,
-            "The sync could not be queued: the task queue (Celery broker) cannot be reached, so "
-            "nothing was started. Try again when it is back, or run "
-            f"manage.py sync_directory --store {store.pk} on the server.",
+            f"The sync could not be queued: {BROKER_UNREACHABLE}, so nothing was started. Try "
+            f"again when it is back, or run manage.py sync_directory --store {store.pk} on the "
+            "server.",
         )
-        return redirect("ldapsync:connection", store.pk)
-    audit.record(store, request.user, "directory sync requested")
-    messages.success(request, SYNC_QUEUED)
     return redirect("ldapsync:connection", store.pk)

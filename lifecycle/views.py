@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from dirmgr.queueing import BROKER_UNREACHABLE, queue_task
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from notifications.models import NotificationSettings
@@ -34,18 +35,18 @@ RUNS_SHOWN = 10
 def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)
     rows = schedules(store)
-    bound = None
+    bound, run_failed = None, None
     if request.method == "POST":
         action, job = request.POST.get("action"), request.POST.get("job")
         if job not in jobs_for(store):
             raise Http404("No such job.")
         if action == "run":
-            transaction.on_commit(lambda: run_scheduled_job.delay(store.pk, job))
-            audit.record(store, request.user, "lifecycle.run_now", [("job", "", job)])
-            messages.success(request, f"{JOBS[job][0]} queued to run now.")
-            return redirect("lifecycle:schedules", store.pk)
-        bound = (job, ScheduleForm(request.POST, prefix=job))
-        if bound[1].is_valid():
+            if _run_now(request, store, job):
+                return redirect("lifecycle:schedules", store.pk)
+            run_failed = (job, _not_queued(store, job))
+        else:
+            bound = (job, ScheduleForm(request.POST, prefix=job))
+        if bound and bound[1].is_valid():
             _save(request, store, job, bound[1].cleaned_data, rows)
             return redirect("lifecycle:schedules", store.pk)
     forms = []
@@ -60,6 +61,7 @@ def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
         "nav": "stores",
         "store_nav": "schedules",
         "forms": forms,
+        "run_failed": run_failed,
         "runs": JobRun.objects.filter(store=store)[:RUNS_SHOWN],
         "password_form": _password_form(store) if store.supports_password_expiry else None,
         "entra_rule": ENTRA_RULE,
@@ -68,6 +70,26 @@ def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
         ).exists(),
     }
     return render(request, "lifecycle/schedules.html", context)
+
+
+def _run_now(request: HttpRequest, store, job: str) -> bool:
+    """Queue the job, then record what happened: the history says "not queued" when the broker
+    could not take it, and the page then says so next to the button (False)."""
+    queued = queue_task(run_scheduled_job, store.pk, job)
+    changes = [("job", "", job)]
+    if not queued:
+        changes.append(("result", "", f"not queued: {BROKER_UNREACHABLE}"))
+    audit.record(store, request.user, "lifecycle.run_now", changes)
+    if queued:
+        messages.success(request, f"{JOBS[job][0]} queued to run now.")
+    return queued
+
+
+def _not_queued(store, job: str) -> str:
+    return (
+        f"Not queued: {BROKER_UNREACHABLE}, so the job did not start. Try again when it is back, "
+        f"or run manage.py run_lifecycle --store {store.pk} --job {job} on the server."
+    )
 
 
 def _save(request, store, job: str, data: dict, rows) -> None:

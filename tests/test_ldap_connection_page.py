@@ -354,7 +354,8 @@ def test_sync_now_says_when_the_broker_cannot_be_reached(admin_client, ldap_stor
     )
     assert f"manage.py sync_directory --store {ldap_store.pk}" in text
     assert "Sync queued" not in text
-    assert not AuditEntry.objects.filter(action="directory sync requested").exists()
+    entry = AuditEntry.objects.get(action="directory sync requested")
+    assert entry.new_value == "not queued: the task queue (Celery broker) cannot be reached"
 
 
 @pytest.mark.usefixtures("eager_celery")

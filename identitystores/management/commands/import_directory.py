@@ -9,8 +9,10 @@ owner, additional_owners, members (references separated by ";": email, exact nam
 or #id), external_id, password_last_set, password_expires. LDIF: a directory export (Active
 Directory or inetOrgPerson/groupOfNames); references are DNs.
 
-Rejected rows are listed with their reason; the others are imported. With --dry-run nothing is
-kept. Notifications are sent only with --notify.
+Rejected rows are listed with their reason; the others are imported. A file that cannot be read
+as a whole (not UTF-8, not valid CSV or LDIF, a CSV field over 131,072 characters) is refused
+with the line at fault and nothing of it is kept. With --dry-run nothing is kept. Notifications
+are sent only with --notify.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from django.db import transaction
 from tqdm import tqdm
 
 from identitystores.changes import Actor
-from identitystores.importing import Importer, Report, RowError, read_csv, read_ldif
+from identitystores.import_readers import read_csv, read_ldif
+from identitystores.importing import Importer, Report, RowError
 from notifications.events import Route
 
 from ._directory_args import actor_named, store_named
@@ -57,17 +60,13 @@ class Command(BaseCommand):
             with transaction.atomic():
                 report = importer.run(self._rows(path, kind))
                 transaction.set_rollback(options["dry_run"])
-        except RowError as exc:
-            raise CommandError(str(exc)) from exc
+        except RowError as exc:  # the file as a whole cannot be read: keep none of it
+            raise CommandError(f"{exc} Nothing was imported.") from exc
         self._report(report, options["dry_run"])
 
     def _rows(self, path: Path, kind: str):
-        if kind == "ldif":
-            with path.open("rb") as stream:
-                yield from read_ldif(stream)
-        else:
-            with path.open(newline="", encoding="utf-8-sig") as stream:
-                yield from read_csv(stream)
+        with path.open("rb") as stream:
+            yield from (read_ldif if kind == "ldif" else read_csv)(stream)
 
     def _report(self, report: Report, dry_run: bool) -> None:
         for row, reason in report.rejected:
