@@ -28,7 +28,15 @@ from .events import DirectoryEvent, EventKind, Route
 from .models import NotificationSettings, OutgoingMessage
 from .outbox import enqueue, new_message
 from .recipients import DEFAULT_LANGUAGE, Recipient, resolve
-from .templates_store import EmailTemplate, compile_template, find_override, render
+from .template_limits import TemplateLimitError
+from .templates_store import (
+    EmailTemplate,
+    compile_template,
+    find_override,
+    mark_over_limit,
+    over_limit,
+    render,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -137,14 +145,18 @@ class EventRenderer:
         self._ids: dict[str, int] = {}
         self._templates: dict[int, dict] = {DEFAULT_TEMPLATE: default_templates()}
         self._shared: dict[int, Content] = {}
+        self._overrides: dict[int, EmailTemplate] = {}
 
     def template_id(self, language: str) -> int:
         """The override that renders for `language` (its id), or DEFAULT_TEMPLATE."""
         if language not in self._ids:
             override = find_override(self.event.store_id, self.event.kind, language)
+            if override and over_limit(override):
+                override = None
             self._ids[language] = override.pk if override else DEFAULT_TEMPLATE
             if override:
                 self._templates[override.pk] = {p: getattr(override, p) for p in PARTS}
+                self._overrides[override.pk] = override
         return self._ids[language]
 
     def content(self, template_id: int, recipient: Recipient | None = None) -> Content:
@@ -154,13 +166,20 @@ class EventRenderer:
         try:
             content = render_content(self._templates[template_id], context)
         except (TemplateDoesNotExist, TemplateSyntaxError, ValidationError) as exc:
-            logger.warning(
-                "Email template override of store %s failed: %s", self.event.store_id, exc
-            )
-            content = render_content(default_templates(), context)
+            content = self._fallback(template_id, exc, context)
         if recipient is None:
             self._shared[template_id] = content
         return content
+
+    def _fallback(self, template_id: int, exc: Exception, context: dict) -> Content:
+        """The default text instead of a failed override, for the rest of this event too."""
+        reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        message = "Email template override of store %s failed (template %s), default text sent: %s"
+        logger.warning(message, self.event.store_id, template_id, reason)
+        if isinstance(exc, TemplateLimitError):
+            mark_over_limit(self._overrides[template_id])
+        self._templates[template_id] = default_templates()
+        return render_content(default_templates(), context)
 
 
 def by_language(recipient: Recipient) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from identitystores.access import get_store_for_admin
 
-from .emails import default_templates, render_content, sample_context
+from .emails import Content, default_templates, render_content, sample_context
 from .templates_store import EmailTemplate
 
 PLACEHOLDERS = [
@@ -83,10 +84,7 @@ def template_edit(
     preview = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
-            preview = render_content(
-                {p: form.cleaned_data[p] for p in ("subject", "body_text", "body_html")},
-                sample_context(),
-            )
+            preview = _preview(form)
         else:
             saved = form.save()
             messages.success(request, f"Template “{saved}” saved.")
@@ -111,6 +109,19 @@ def template_delete(request: HttpRequest, store_id: int, template_id: int) -> Ht
     template.delete()
     messages.success(request, f"Template “{template}” deleted; the default applies again.")
     return redirect("notifications:email_templates", store.pk)
+
+
+def _preview(form: EmailTemplateForm) -> Content | None:
+    """The parts rendered with sample data. Each part passed the limits on its own in the form's
+    check; the HTML made from the text body when there is none can still go over them."""
+    try:
+        return render_content(
+            {p: form.cleaned_data[p] for p in ("subject", "body_text", "body_html")},
+            sample_context(),
+        )
+    except ValidationError as exc:
+        form.add_error("body_html", exc)
+        return None
 
 
 def _default_sources() -> dict[str, str]:
