@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.template import Template, TemplateDoesNotExist, TemplateSyntaxError
+from django.utils.html import escape
 
 from .events import DirectoryEvent, EventKind, Route
 from .models import NotificationSettings, OutgoingMessage
@@ -74,7 +75,9 @@ def render_content(templates: dict[str, Template | str], context: dict) -> Conte
     if html_source:
         html = render(html_source, context, html=True)
     else:
-        html = render("{{ text|linebreaks }}", {"text": text}, html=True)
+        # The rendered text is a SafeString (its variables were never escaped, it is plain
+        # text): escape it explicitly, or a directory name like "<img src=…>" reaches the HTML.
+        html = render("{{ text|linebreaks }}", {"text": escape(text)}, html=True)
     return Content(subject, text, html)
 
 

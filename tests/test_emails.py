@@ -201,3 +201,15 @@ def test_it_hides_another_stores_overrides(client, bob, contoso):
     assert client.get(editor(contoso, template)).status_code == 404
     assert client.post(f"{editor(contoso, template)}delete/").status_code == 404
     assert EmailTemplate.objects.exists()
+
+
+def test_it_escapes_directory_names_in_the_html_made_from_an_override_without_html(
+    contoso, club, alice
+):
+    override(contoso, body_text="Changed: {{ object.name }}\nBy {{ requester.name }}")
+    changes.update_attributes(club, Actor(alice), name="<img src=x onerror=alert(1)>")
+    message = OutgoingMessage.objects.first()
+    assert message.body_text.startswith("Changed: <img src=x onerror=alert(1)>")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in message.body_html
+    assert "<img" not in message.body_html
+    assert "<br>" in message.body_html  # line breaks still become HTML
