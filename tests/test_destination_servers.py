@@ -192,7 +192,7 @@ def test_test_server_connects_only_to_an_address_it_checked(
     alice_client, contoso, smtp_server, listener, rebinding, settings
 ):
     server = smtp_server()
-    decoy = listener(host="127.0.0.2", banner=b"220 decoy ESMTP\r\n")
+    decoy = listener(host="127.0.0.2", bind_port=server.port, banner=b"220 decoy ESMTP\r\n")
     settings.DIRMGR_DESTINATIONS_DENIED = ["127.0.0.2"]
     press(alice_client, contoso, smtp_host=REBIND_NAME, port=server.port)
     assert rebinding, "the name was never looked up"
@@ -203,7 +203,7 @@ def test_the_smtp_transport_resolves_once_and_connects_there(smtp_server, listen
     from tests.test_transport_smtp import deliver
 
     server = smtp_server()
-    decoy = listener(host="127.0.0.2", banner=b"220 decoy ESMTP\r\n")
+    decoy = listener(host="127.0.0.2", bind_port=server.port, banner=b"220 decoy ESMTP\r\n")
     deliver(server.transport_config(host=REBIND_NAME))
     assert len(server.wait_for(1)) == 1
     assert rebinding == [REBIND_NAME] and decoy.connections == 0
@@ -213,8 +213,8 @@ def test_https_requests_go_to_the_checked_address_and_verify_the_name(
     identity_server, test_ca, listener, rebinding
 ):
     idp = identity_server(tls_context=test_ca.server_context(test_ca.ca.issue_cert(REBIND_NAME)))
-    decoy = listener(host="127.0.0.2")
     port = idp.netloc.rsplit(":", 1)[1]
+    decoy = listener(host="127.0.0.2", bind_port=int(port))
     url = f"https://{REBIND_NAME}:{port}/{idp.tenant}/v2.0/.well-known/openid-configuration"
     with HttpClient(timeout=5) as client:
         response = client.get(url)

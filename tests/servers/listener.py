@@ -17,6 +17,7 @@ from dataclasses import dataclass
 @dataclass(eq=False)
 class Listener:
     host: str = "127.0.0.1"
+    bind_port: int = 0  # 0: any free port
     banner: bytes = b""
     reply: bytes = b""
     tls_context: ssl.SSLContext | None = None
@@ -25,7 +26,7 @@ class Listener:
     def __post_init__(self):
         self.connections = 0
         self.received = bytearray()
-        self._sock = socket.create_server((self.host, 0))
+        self._sock = socket.create_server((self.host, self.bind_port))
         self._sock.settimeout(0.05)
         self._stopped = threading.Event()
 
