@@ -227,9 +227,15 @@ MAIL_LOST_AFTER_SECONDS = env.float("MAIL_LOST_AFTER_SECONDS", default=60.0)
 # A row "sending" for this long belongs to a dead worker: it goes back to the queue.
 MAIL_SENDING_STALE_SECONDS = env.float("MAIL_SENDING_STALE_SECONDS", default=600.0)
 
-# Test Server may connect only to these "network-or-host[:port]" entries (empty: anywhere but
-# link-local and metadata addresses). See notifications/destinations.py.
-TEST_SERVER_ALLOWED_DESTINATIONS = env.list("TEST_SERVER_ALLOWED_DESTINATIONS", default=[])
+# Where admins' settings may make this server connect (SMTP, token endpoint, Graph, LDAP):
+# "network-or-host[:port]" entries. Denied entries are refused; when the allowed list is set,
+# everything else is refused too. Link-local and metadata addresses are always refused. The old
+# name TEST_SERVER_ALLOWED_DESTINATIONS is still read. See notifications/destinations.py.
+DIRMGR_DESTINATIONS_ALLOWED = env.list(
+    "DIRMGR_DESTINATIONS_ALLOWED",
+    default=env.list("TEST_SERVER_ALLOWED_DESTINATIONS", default=[]),
+)
+DIRMGR_DESTINATIONS_DENIED = env.list("DIRMGR_DESTINATIONS_DENIED", default=[])
 
 # Outgoing TLS (SMTP, token endpoint, Graph) trusts the system CAs plus this PEM bundle if set.
 SMTP_CA_BUNDLE = env.str("SMTP_CA_BUNDLE", default="")

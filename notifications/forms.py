@@ -2,8 +2,9 @@
 
 Secrets (SMTP password, Client Secret, OAuth Password) are never rendered back. A blank secret box
 keeps the stored value only while the destination it was entered for is unchanged; when the host,
-port, SSL setting, authentication type, username, token endpoint or client ID changes, the admin
-must type it again, so an edited host never receives the old password.
+port, SSL setting, authentication type, username, token endpoint or client ID changes (and, for an
+app-only Client Secret, the From email address), the admin must type it again, so an edited host
+never receives the old password and the tenant's app permission is not turned on another mailbox.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from identitystores.audit import SECRET_CHANGED
 from identitystores.models import IdentityStore
 
 from .addresses import normalise_address, normalise_address_list, normalise_host
+from .destination_fields import destination_errors
 from .models import (
     EXCHANGE_ONLINE_SCOPE,
     EXCHANGE_ONLINE_TOKEN_ENDPOINT,
@@ -231,6 +233,9 @@ class NotificationSettingsForm(forms.ModelForm):
             else:
                 self._clean_oauth(data)
         self._resolve_secrets(data)
+        for name, message in destination_errors(data).items():
+            if not self.has_error(name):
+                self.add_error(name, message)
         return data
 
     def _keep_managed_by_when_same_as_membership(self, data: dict) -> None:
@@ -278,9 +283,10 @@ class NotificationSettingsForm(forms.ModelForm):
         return ["client_secret"]
 
     def _destination_changed(self, secret: str, data: dict) -> bool:
-        return any(
-            name in data and data[name] != self.original[name] for name in SECRET_BINDINGS[secret]
-        )
+        return any(self._changed(name, data) for name in _bindings(secret, data))
+
+    def _changed(self, name: str, data: dict) -> bool:
+        return name in data and data[name] != self.original[name]
 
     def _secret_after_save(self, secret: str, data: dict) -> str:
         typed = data.get(secret) or ""
@@ -293,6 +299,12 @@ class NotificationSettingsForm(forms.ModelForm):
     def _missing_secret_message(self, secret: str, data: dict) -> str:
         label = SECRET_LABELS[secret]
         if self.original[secret] and self._destination_changed(secret, data):
+            if secret == "client_secret" and self._changed("from_email", data):
+                return (
+                    "The From email address changed, and an app-only Client Secret sends as "
+                    "that mailbox, so the stored Client Secret is not carried over. "
+                    "Enter the Client Secret again."
+                )
             return (
                 f"The server settings changed, so the stored {label} is not carried over. "
                 f"Enter the {label} again."
@@ -340,6 +352,14 @@ class NotificationSettingsForm(forms.ModelForm):
             else:
                 changes.append((label, _display(old), _display(new)))
         return changes
+
+
+def _bindings(secret: str, data: dict) -> tuple[str, ...]:
+    """An app-only Client Secret (no Username) sends as the From mailbox — any mailbox of the
+    tenant — so the From address (and dropping the Username) is part of what it was entered for."""
+    if secret == "client_secret" and not data.get("oauth_username"):
+        return (*SECRET_BINDINGS[secret], "from_email", "oauth_username")
+    return SECRET_BINDINGS[secret]
 
 
 def _is_https_url(url: str) -> bool:

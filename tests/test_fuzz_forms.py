@@ -103,7 +103,7 @@ def test_it_never_fails_on_the_notifications_page(alice_client, contoso, data):
 def test_it_never_fails_on_test_server(alice_client, contoso, data, settings, monkeypatch):
     # Every name "resolves" to a documentation address outside the allow-list: the button is
     # refused before any connection, and no fuzzed name is ever looked up in real DNS.
-    settings.TEST_SERVER_ALLOWED_DESTINATIONS = ["192.0.2.1:25"]
+    settings.DIRMGR_DESTINATIONS_ALLOWED = ["192.0.2.1:25"]
     monkeypatch.setattr(destinations, "resolve", lambda host, port: [ip_address("192.0.2.99")])
     response = alice_client.post(
         f"/identity-stores/{contoso.pk}/configurations/notifications/test-server/",

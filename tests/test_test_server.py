@@ -40,12 +40,14 @@ def test_it_names_a_dns_failure(smtp_server):
 
 def test_it_names_a_refused_connection(smtp_server, closed_port):
     result = run(smtp_server().transport_config(port=closed_port))
-    assert result.message.startswith(f"Connection to 127.0.0.1:{closed_port} was refused")
+    assert result.message.startswith(
+        f"Nothing answered at 127.0.0.1:{closed_port}: the connection was refused or timed out"
+    )
 
 
 def test_it_names_a_timeout(smtp_server, silent_port):
     result = run(smtp_server().transport_config(port=silent_port, timeout=0.3))
-    assert result.message == f"No answer from 127.0.0.1:{silent_port} within 0.3 s (timed out)."
+    assert result.message.startswith(f"Nothing answered at 127.0.0.1:{silent_port}: the")
 
 
 def test_it_stays_within_its_time_limit(smtp_server, silent_port):

@@ -167,14 +167,16 @@ def test_it_fails_transiently_when_the_connection_is_refused(smtp_server, closed
     server = smtp_server()
     error = failure(server.transport_config(port=closed_port))
     assert not error.permanent
-    assert error.message.startswith(f"Connection to 127.0.0.1:{closed_port} was refused")
+    assert error.message.startswith(
+        f"Nothing answered at 127.0.0.1:{closed_port}: the connection was refused or timed out"
+    )
 
 
 def test_it_times_out_on_a_silent_server(smtp_server, silent_port):
     server = smtp_server()
     error = failure(server.transport_config(port=silent_port, timeout=0.3))
     assert not error.permanent
-    assert error.message == f"No answer from 127.0.0.1:{silent_port} within 0.3 s (timed out)."
+    assert error.message.startswith(f"Nothing answered at 127.0.0.1:{silent_port}: the")
 
 
 def test_it_times_out_when_the_server_hangs_after_data(smtp_server):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from ..diagnostics import token_hint
 from .base import TransportConfig, TransportError
 from .errors import network_error
 from .http import HttpClient
+
+log = logging.getLogger(__name__)
 
 APP_ONLY_SMTP_SCOPE = "https://outlook.office365.com/.default"
 DELEGATED_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
@@ -143,6 +146,12 @@ class TokenProvider:
             )
         except (requests.RequestException, msal.exceptions.MsalServiceError) as exc:
             raise self._http_error(exc) from None
+        except ValueError:  # msal: the answer is not JSON
+            raise TransportError(
+                f"The token endpoint {self._where} did not answer as an OAuth 2.0 token "
+                "endpoint (its reply is not OAuth 2.0 JSON).",
+                permanent=True,
+            ) from None
 
     def _app(self) -> msal.ConfidentialClientApplication:
         key = self.spec.cache_key
@@ -153,9 +162,11 @@ class TokenProvider:
             except (requests.RequestException, msal.exceptions.MsalServiceError) as exc:
                 raise self._http_error(exc) from None
             except ValueError as exc:  # msal: the authority's discovery document is missing
+                # msal's text quotes the answer's body: a foreign service's bytes stay in the log.
+                log.info("Token endpoint %s: discovery failed: %s", self._where, exc)
                 raise TransportError(
                     f"{self._where} is not an OAuth 2.0 token endpoint msal can use "
-                    f"({_first_sentence(str(exc))}).",
+                    "(its OpenID configuration is missing or not valid).",
                     permanent=True,
                 ) from None
             if len(_apps) >= MAX_APPS:  # Test Server presses with ever-new values

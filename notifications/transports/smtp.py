@@ -19,6 +19,7 @@ from email.utils import parseaddr
 import aiosmtplib
 from django.conf import settings
 
+from .. import destinations
 from . import tls
 from .base import RenderedMessage, SendResult, TransportConfig, TransportError
 from .errors import smtp_error
@@ -108,9 +109,16 @@ class SMTPTransport:
     async def _connection(self) -> aiosmtplib.SMTP:
         if self._smtp is not None and self._smtp.is_connected:
             return self._smtp
+        try:
+            # The address the policy approved; TLS still verifies the certificate for the name.
+            sock = await destinations.open_socket(
+                self.config.host, self.config.port, self.config.timeout
+            )
+        except destinations.DestinationRefused as exc:
+            raise TransportError(str(exc), permanent=True) from None
         smtp = aiosmtplib.SMTP(
             hostname=self.config.host,
-            port=self.config.port,
+            sock=sock,
             local_hostname=socket.gethostname(),
             timeout=self.config.timeout,
             use_tls=self._implicit_tls,
@@ -125,6 +133,7 @@ class SMTPTransport:
             await self._authenticate(smtp)
         except BaseException:
             smtp.close()
+            sock.close()
             raise
         self._smtp = smtp
         return smtp

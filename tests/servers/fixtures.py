@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from .identity import IdentityTestServer
+from .listener import Listener
 from .smtp import SMTPTestServer
 from .tls import TestCA
 
@@ -86,3 +87,18 @@ def silent_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen(16)
         yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def listener() -> Iterator:
+    """Factory: `listener(banner=b"INFO {...}\\r\\n")` starts a foreign service, stopped after."""
+    started: list[Listener] = []
+
+    def start(**options) -> Listener:
+        server = Listener(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

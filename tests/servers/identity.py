@@ -58,6 +58,8 @@ class IdentityTestServer:
     # (HTTP status, JSON body) answered to every token request while set
     fail_with: tuple[int, dict] | None = None
     graph_fail: tuple[int, dict] | None = None
+    # answer token requests with "307 Temporary Redirect" to this URL while set
+    redirect_token_to: str = ""
 
     def __post_init__(self):
         self.token_calls: list[dict] = []
@@ -245,6 +247,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         path = [unquote(p) for p in urlsplit(self.path).path.strip("/").split("/")]
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if path[1:] == ["oauth2", "v2.0", "token"] and self.identity.redirect_token_to:
+            self.send_response(307)
+            self.send_header("Location", self.identity.redirect_token_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if path[1:] == ["oauth2", "v2.0", "token"]:
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             return self._reply(*self.identity.grant(form, self._basic()))
