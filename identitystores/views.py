@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,11 +17,21 @@ from .models import Portal, StoreRole
 
 def store_list(request: HttpRequest) -> HttpResponse:
     stores = stores_for(request.user).order_by("name")
-    return render(request, "identitystores/list.html", {"stores": stores, "nav": "stores"})
+    context = {"stores": stores, "may_create": may_create_store(request.user), "nav": "stores"}
+    return render(request, "identitystores/list.html", context)
+
+
+def may_create_store(user) -> bool:
+    """Creating a store makes its creator its administrator, so it is a granted right: a
+    superuser's, or the `identitystores.add_identitystore` permission's. Signing in is not."""
+    return user.has_perm("identitystores.add_identitystore")
 
 
 @require_http_methods(["GET", "POST"])
 def store_create(request: HttpRequest) -> HttpResponse:
+    # 403, not 404: this URL names no store, so there is nothing to hide, only a right to lack.
+    if not may_create_store(request.user):
+        raise PermissionDenied("Creating identity stores needs a permission you do not have.")
     form = IdentityStoreForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

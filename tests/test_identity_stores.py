@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
 from identitystores.models import AuditEntry, IdentityStore, Portal, StoreRole
 
 
@@ -12,19 +16,52 @@ def test_it_lists_only_the_admins_stores(alice_client, contoso, fabrikam):
     assert "Fabrikam Entra" not in page
 
 
-def test_it_creates_a_store_and_grants_its_creator_a_role(alice_client, alice):
-    response = alice_client.post(
-        "/identity-stores/new/",
-        {"name": "Northwind LDAP", "type": "ldap", "enabled": "on", "time_zone": "Europe/Berlin"},
-    )
+NEW_STORE = {"name": "Northwind LDAP", "type": "ldap", "enabled": "on", "time_zone": "UTC"}
+
+
+@pytest.fixture
+def creator(alice):
+    """Alice, granted the right to create identity stores."""
+    alice.user_permissions.add(Permission.objects.get(codename="add_identitystore"))
+    return alice
+
+
+def test_it_creates_a_store_and_grants_its_creator_a_role(client, creator):
+    client.force_login(creator)
+    response = client.post("/identity-stores/new/", NEW_STORE)
     store = IdentityStore.objects.get(name="Northwind LDAP")
     assert response.url == f"/identity-stores/{store.pk}/edit/"
-    assert StoreRole.objects.filter(user=alice, store=store).exists()
+    assert StoreRole.objects.filter(user=creator, store=store).exists()
     assert AuditEntry.objects.filter(store=store, action="store created").exists()
 
 
-def test_it_rejects_an_unknown_time_zone(alice_client):
-    response = alice_client.post(
+def test_it_lets_a_superuser_create_a_store_without_taking_a_role(client, root):
+    client.force_login(root)
+    assert 'href="/identity-stores/new/"' in client.get("/identity-stores/").content.decode()
+    assert client.post("/identity-stores/new/", NEW_STORE).status_code == 302
+    assert not StoreRole.objects.exists()
+
+
+def test_it_refuses_store_creation_to_an_admin_without_the_permission(alice_client):
+    page = alice_client.get("/identity-stores/").content.decode()
+    assert 'href="/identity-stores/new/"' not in page
+    assert alice_client.get("/identity-stores/new/").status_code == 403
+    response = alice_client.post("/identity-stores/new/", NEW_STORE)
+    assert response.status_code == 403
+    assert "needs a permission you do not have" in response.content.decode()
+    assert not IdentityStore.objects.filter(name="Northwind LDAP").exists()
+
+
+def test_it_tells_a_user_without_a_store_whom_to_ask(db, client):
+    client.force_login(get_user_model().objects.create_user("carol", "c@x.test", "pw"))
+    page = client.get("/identity-stores/").content.decode()
+    assert "No identity store yet" in page and "Ask your administrator" in page
+    assert "Create identity store" not in page
+
+
+def test_it_rejects_an_unknown_time_zone(client, creator):
+    client.force_login(creator)
+    response = client.post(
         "/identity-stores/new/", {"name": "X", "type": "ldap", "time_zone": "Mars/Olympus"}
     )
     assert "Enter a time zone name" in response.content.decode()
