@@ -6,3 +6,6 @@ class CatcherConfig(AppConfig):
 
     name = "catcher"
     verbose_name = "Mail catcher"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system check)

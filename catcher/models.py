@@ -8,6 +8,8 @@ from email.parser import BytesParser
 
 from django.db import models
 
+from identitystores.models import IdentityStore
+
 
 class CaughtMessage(models.Model):
     """One message as the catcher received it: the SMTP envelope, the raw bytes, a few headers."""
@@ -22,6 +24,11 @@ class CaughtMessage(models.Model):
     from_header = models.CharField(max_length=500, blank=True)
     to_header = models.TextField(blank=True)
     date = models.DateTimeField(null=True, blank=True)
+    # The store whose sealed Message-ID the message carries (identitystores.mail_origin); None
+    # for anything else, which only superusers see.
+    store = models.ForeignKey(
+        IdentityStore, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-received", "-id"]

@@ -29,9 +29,9 @@ class Parts:
 
 def summary(message: EmailMessage) -> Summary:
     return Summary(
-        subject=_header(message, "Subject")[:500],
-        from_header=_header(message, "From")[:500],
-        to_header=", ".join(filter(None, (_header(message, "To"), _header(message, "Cc")))),
+        subject=header(message, "Subject")[:500],
+        from_header=header(message, "From")[:500],
+        to_header=", ".join(filter(None, (header(message, "To"), header(message, "Cc")))),
         date=_date(message),
     )
 
@@ -45,7 +45,7 @@ def parts(message: EmailMessage) -> Parts:
     )
 
 
-def _header(message: EmailMessage, name: str) -> str:
+def header(message: EmailMessage, name: str) -> str:
     try:
         return str(message.get(name, ""))
     except (ValueError, IndexError):
@@ -54,7 +54,7 @@ def _header(message: EmailMessage, name: str) -> str:
 
 def _date(message: EmailMessage) -> datetime | None:
     try:
-        value = parsedate_to_datetime(_header(message, "Date"))
+        value = parsedate_to_datetime(header(message, "Date"))
     except (TypeError, ValueError):
         return None
     # "-0000" means "zone unknown" (RFC 5322); read it as UTC.

@@ -10,6 +10,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
+from identitystores import mail_origin
+from identitystores.models import IdentityStore
+
 from . import parsing
 from .models import CaughtMessage
 
@@ -30,8 +33,10 @@ def store(
 ) -> CaughtMessage:
     """Save one received message with the fields the Mailbox list shows."""
     close_old_connections()
-    info = parsing.summary(BytesParser(policy=policy.default).parsebytes(raw))
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    info = parsing.summary(message)
     return CaughtMessage.objects.create(
+        store=_sending_store(parsing.header(message, "Message-ID")),
         peer=peer,
         auth_login=auth_login,
         envelope_from=envelope_from,
@@ -42,6 +47,12 @@ def store(
         to_header=info.to_header,
         date=info.date,
     )
+
+
+def _sending_store(message_id: str) -> IdentityStore | None:
+    """The store that sealed the Message-ID, if it still exists; else nobody's (superusers')."""
+    store_id = mail_origin.store_id_of(message_id)
+    return IdentityStore.objects.filter(pk=store_id).first() if store_id else None
 
 
 class CatcherHandler:

@@ -14,22 +14,21 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import parsing
-from .access import require_mailbox
-from .models import CaughtMessage
+from .access import messages_for, require_mailbox
 
 PAGE_SIZE = 50
 
 
 def mailbox(request: HttpRequest) -> HttpResponse:
     require_mailbox(request)
-    listing = CaughtMessage.objects.defer("raw")
+    listing = messages_for(request.user).defer("raw")
     page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catcher/mailbox.html", {"page": page, "nav": "mailbox"})
 
 
 def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
     require_mailbox(request)
-    message = get_object_or_404(CaughtMessage, pk=message_id)
+    message = get_object_or_404(messages_for(request.user), pk=message_id)
     context = {
         "message": message,
         "parts": parsing.parts(message.parsed()),
@@ -42,7 +41,7 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 def empty_mailbox(request: HttpRequest) -> HttpResponse:
     require_mailbox(request)
-    deleted, _ = CaughtMessage.objects.all().delete()
+    deleted, _ = messages_for(request.user).delete()
     deleted_text = ngettext("%d message", "%d messages", deleted) % deleted
     messages.success(request, f"Mailbox emptied ({deleted_text} deleted).")
     return redirect("catcher:mailbox")

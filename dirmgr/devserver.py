@@ -194,6 +194,7 @@ def banner(web_port: int, catcher_port: int, password: str) -> None:
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dirmgr.settings")
     os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DIRMGR_MAILBOX", "true")  # the demo stores send to the local catcher
     web_port = port_from_env("DIRMGR_PORT", 8000)
     catcher_port = port_from_env("DIRMGR_CATCHER_PORT", 2525)
     require_free(web_port, "DIRMGR_PORT")

@@ -254,9 +254,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-# The Mailbox page shows what the local mail catcher (manage.py run_mail_catcher) received.
-# A development and demo tool: switch it off where no catcher runs.
-MAILBOX_ENABLED = env.bool("MAILBOX_ENABLED", default=True)
+# The Mailbox page shows what the local mail catcher (manage.py run_mail_catcher) received: each
+# admin the mail of their own stores, superusers all of it. A development and demo tool, off
+# unless DIRMGR_MAILBOX=true (scripts/run sets it). The old MAILBOX_ENABLED is not read: it was on
+# in copied production configurations (catcher/checks.py warns while it is still set).
+MAILBOX_ENABLED = env.bool("DIRMGR_MAILBOX", default=False)
 # Recipients per notification message beyond To:/CC: (in Bcc), so no message exceeds server limits.
 NOTIFICATION_BCC_BATCH = env.int("NOTIFICATION_BCC_BATCH", default=100)
 

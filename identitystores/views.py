@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import audit
+from . import audit, portals
 from .access import get_store_for_admin, stores_for
 from .forms import IdentityStoreForm, PortalForm
 from .models import Portal, StoreRole
@@ -16,11 +17,21 @@ from .models import Portal, StoreRole
 
 def store_list(request: HttpRequest) -> HttpResponse:
     stores = stores_for(request.user).order_by("name")
-    return render(request, "identitystores/list.html", {"stores": stores, "nav": "stores"})
+    context = {"stores": stores, "may_create": may_create_store(request.user), "nav": "stores"}
+    return render(request, "identitystores/list.html", context)
+
+
+def may_create_store(user) -> bool:
+    """Creating a store makes its creator its administrator, so it is a granted right: a
+    superuser's, or the `identitystores.add_identitystore` permission's. Signing in is not."""
+    return user.has_perm("identitystores.add_identitystore")
 
 
 @require_http_methods(["GET", "POST"])
 def store_create(request: HttpRequest) -> HttpResponse:
+    # 403, not 404: this URL names no store, so there is nothing to hide, only a right to lack.
+    if not may_create_store(request.user):
+        raise PermissionDenied("Creating identity stores needs a permission you do not have.")
     form = IdentityStoreForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -76,28 +87,28 @@ def history(request: HttpRequest, store_id: int) -> HttpResponse:
 
 
 def portal_list(request: HttpRequest) -> HttpResponse:
-    visible = stores_for(request.user)
-    portals = Portal.objects.prefetch_related("stores")
-    if not request.user.is_superuser:
-        portals = portals.filter(stores__in=visible).distinct()
-    return render(
-        request, "identitystores/portal_list.html", {"portals": portals, "nav": "portals"}
-    )
+    context = {"rows": portals.rows_for(request.user), "nav": "portals"}
+    return render(request, "identitystores/portal_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def portal_edit(request: HttpRequest, portal_id: int | None = None) -> HttpResponse:
-    """Create or edit a portal. Admins link portals only to stores they administer."""
-    visible = stores_for(request.user)
+    """Create or edit a portal. Admins link portals only to stores they administer, and change
+    only portals all of whose stores they administer (as for deleting)."""
     portal = None
     if portal_id is not None:
-        portal = get_object_or_404(_portals_for(request), pk=portal_id)
-    form = PortalForm(request.POST or None, instance=portal, stores=visible)
+        portal = get_object_or_404(portals.portals_for(request.user), pk=portal_id)
+        if not portals.may_change(request.user, portal):
+            messages.error(request, portals.SHARED_BEYOND_YOU)
+            return redirect("identitystores:portal_list")
+    before = _snapshot(portal)
+    form = PortalForm(request.POST or None, instance=portal, stores=stores_for(request.user))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            hidden = set(portal.stores.exclude(pk__in=visible)) if portal else set()
             saved = form.save()
-            saved.stores.add(*hidden)
+            if form.has_changed():
+                action = "portal edited" if portal else "portal created"
+                _record(request, action, before, saved)
         messages.success(request, f"Portal “{saved.name}” saved.")
         return redirect("identitystores:portal_list")
     return render(
@@ -110,16 +121,28 @@ def portal_edit(request: HttpRequest, portal_id: int | None = None) -> HttpRespo
 @require_POST
 def portal_delete(request: HttpRequest, portal_id: int) -> HttpResponse:
     """Deleting a portal affects every store it is linked to: all of them must be the admin's."""
-    portal = get_object_or_404(_portals_for(request), pk=portal_id)
-    if portal.stores.exclude(pk__in=stores_for(request.user)).exists():
-        messages.error(request, "This portal is linked to identity stores you do not manage.")
+    portal = get_object_or_404(portals.portals_for(request.user), pk=portal_id)
+    if not portals.may_change(request.user, portal):
+        messages.error(request, portals.SHARED_BEYOND_YOU)
         return redirect("identitystores:portal_list")
-    portal.delete()
+    with transaction.atomic():
+        before = _snapshot(portal)
+        portal.delete()
+        _record(request, "portal deleted", before, None)
     messages.success(request, f"Portal “{portal.name}” deleted.")
     return redirect("identitystores:portal_list")
 
 
-def _portals_for(request: HttpRequest):
-    if request.user.is_superuser:
-        return Portal.objects.all()
-    return Portal.objects.filter(stores__in=stores_for(request.user)).distinct()
+def _snapshot(portal: Portal | None) -> dict:
+    if portal is None:
+        return {"Name": "", "URL": "", "stores": []}
+    return {"Name": portal.name, "URL": portal.url, "stores": list(portal.stores.all())}
+
+
+def _record(request: HttpRequest, action: str, before: dict, portal: Portal | None) -> None:
+    """Write the change into the history of every store linked before or after it."""
+    after = _snapshot(portal)
+    changes = [(label, before[label], after[label]) for label in ("Name", "URL")]
+    changes = [change for change in changes if change[1] != change[2]]
+    name = after["Name"] or before["Name"]
+    portals.record(request.user, action, name, before["stores"], after["stores"], changes)

@@ -23,9 +23,11 @@ import functools
 import re
 import secrets
 from email.header import Header
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from django.utils import timezone
+
+from identitystores import mail_origin
 
 from .models import OutgoingMessage, split_addresses
 from .transports.base import RenderedMessage, TransportError
@@ -86,9 +88,10 @@ def render_message(row: OutgoingMessage) -> RenderedMessage:
 
 
 def ensure_message_id(row: OutgoingMessage) -> str:
-    """A stable Message-ID per row, so a retried message keeps its identity."""
+    """A stable Message-ID per row, so a retried message keeps its identity; it names the row's
+    store (identitystores.mail_origin) so the local catcher can file it under that store."""
     if not row.message_id:
-        row.message_id = make_msgid(domain=_domain(row.from_email))
+        row.message_id = mail_origin.new_message_id(row.store_id, _domain(row.from_email))
         if row.pk:
             OutgoingMessage.objects.filter(pk=row.pk, message_id="").update(
                 message_id=row.message_id

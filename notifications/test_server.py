@@ -13,9 +13,11 @@ import logging
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from django.utils import timezone
+
+from identitystores import mail_origin
 
 from .transports import SendResult, TransportConfig, TransportError, get_transport
 
@@ -41,11 +43,12 @@ def send_test_message(
     recipient: str,
     *,
     store_name: str,
+    store_id: int,
     time_limit: float = TIME_LIMIT_SECONDS,
 ) -> TestResult:
     """Send a test notification to `recipient` with `config` (unsaved form values included)."""
     try:
-        message = test_message(config, recipient, store_name)
+        message = test_message(config, recipient, store_name, store_id)
     except ValueError as exc:
         return TestResult(ok=False, message=str(exc))
     outcome: list[TestResult] = []
@@ -66,7 +69,9 @@ def send_test_message(
     return result
 
 
-def test_message(config: TransportConfig, recipient: str, store_name: str) -> EmailMessage:
+def test_message(
+    config: TransportConfig, recipient: str, store_name: str, store_id: int
+) -> EmailMessage:
     for value in (recipient, config.from_email, store_name):
         if "\r" in value or "\n" in value:
             raise ValueError("Addresses and names may not contain line breaks.")
@@ -78,7 +83,7 @@ def test_message(config: TransportConfig, recipient: str, store_name: str) -> Em
     message["Subject"] = f"Test notification from {store_name}"
     message["Date"] = format_datetime(timezone.now())
     domain = parseaddr(config.from_email)[1].rpartition("@")[2] or "dirmgr.invalid"
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Message-ID"] = mail_origin.new_message_id(store_id, domain)
     message["Auto-Submitted"] = "auto-generated"
     text = (
         f"This is a test notification from the identity store {store_name}.\n"

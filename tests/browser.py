@@ -52,8 +52,10 @@ def screenshot(page):
 
 
 @pytest.fixture
-def mail_catcher(transactional_db):
-    """The product's own catcher on a free loopback port, storing into the test database."""
+def mail_catcher(transactional_db, settings):
+    """The product's own catcher on a free loopback port, storing into the test database, with
+    the Mailbox page on (as scripts/run has it)."""
+    settings.MAILBOX_ENABLED = True
     handler = CatcherHandler()
     controller = Controller(
         handler, hostname="127.0.0.1", port=free_port(), **handler.controller_options()

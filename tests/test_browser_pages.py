@@ -32,17 +32,22 @@ GLOBAL_PAGES = [
 
 
 @pytest.fixture
-def signed_in(page: Page, live_server, transactional_db):
+def signed_in(page: Page, live_server, transactional_db, settings):
+    settings.MAILBOX_ENABLED = True  # as scripts/run sets DIRMGR_MAILBOX
     store = IdentityStore.objects.create(name="Contoso LDAP", type=IdentityStore.Type.LDAP)
     Portal.objects.create(name="SSP", url="https://ssp.contoso.test/").stores.add(store)
     user = get_user_model().objects.create_user("alice", "alice@contoso.test", PASSWORD)
     StoreRole.objects.create(user=user, store=store)
+    sign_in(page, live_server, "alice")
+    return store
+
+
+def sign_in(page: Page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Identity Stores")).to_be_visible()
-    return store
 
 
 def visit(page: Page, url: str, heading: str | None, shot: str, screenshot) -> None:
@@ -78,3 +83,29 @@ def test_it_opens_every_store_page(page, signed_in, live_server, screenshot, nam
 @pytest.mark.parametrize(("name", "heading"), GLOBAL_PAGES)
 def test_it_opens_every_global_page(page, signed_in, live_server, screenshot, name, heading):
     visit(page, live_server.url + reverse(name), heading, name.replace(":", "-"), screenshot)
+
+
+def test_it_tells_a_user_without_a_store_whom_to_ask(
+    page, live_server, transactional_db, screenshot
+):
+    get_user_model().objects.create_user("carol", "carol@contoso.test", PASSWORD)
+    sign_in(page, live_server, "carol")
+    expect(page.get_by_role("heading", name="No identity store yet")).to_be_visible()
+    expect(page.get_by_text("Ask your administrator")).to_be_visible()
+    expect(page.get_by_role("link", name="Create identity store")).to_have_count(0)
+    screenshot("pages/identitystores-list-without-store")
+
+
+def test_it_shows_a_shared_portal_without_the_other_store(page, signed_in, live_server, screenshot):
+    other = IdentityStore.objects.create(name="Fabrikam Entra", type=IdentityStore.Type.ENTRA_ID)
+    shared = Portal.objects.create(name="Group portal", url="https://portal.group.test/")
+    shared.stores.add(signed_in, other)
+    page.goto(live_server.url + reverse("identitystores:portal_list"))
+    row = page.get_by_role("row").filter(has_text="Group portal")
+    expect(row).to_contain_text("Contoso LDAP and identity stores you do not manage")
+    expect(row).not_to_contain_text("Fabrikam")
+    expect(row.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(row.get_by_role("link", name="Group portal")).to_have_count(0)
+    own = page.get_by_role("row").filter(has_text="SSP")
+    expect(own.get_by_role("link", name="SSP")).to_be_visible()
+    screenshot("pages/portals-shared")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
+import subprocess
+import sys
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
@@ -12,13 +15,18 @@ from django.contrib.auth import get_user_model
 
 from catcher.models import CaughtMessage
 from catcher.server import CatcherHandler
+from identitystores import mail_origin
+from identitystores.models import IdentityStore
+from notifications.mime import render_message
+from notifications.models import OutgoingMessage
 from tests.net import free_port
 
 HTML = '<p>Group <b>Sales</b> changed.</p><script>document.title="pwned"</script>'
 
 
 @pytest.fixture
-def catcher(transactional_db):
+def catcher(transactional_db, settings):
+    settings.MAILBOX_ENABLED = True  # as scripts/run sets DIRMGR_MAILBOX
     handler = CatcherHandler()
     controller = Controller(
         handler, hostname="127.0.0.1", port=free_port(), **handler.controller_options()
@@ -29,10 +37,17 @@ def catcher(transactional_db):
 
 
 def send(
-    catcher: Controller, subject: str = "Membership of Sales changed", login: str = ""
+    catcher: Controller,
+    subject: str = "Membership of Sales changed",
+    login: str = "",
+    store: IdentityStore | None = None,
+    message_id: str = "",
 ) -> None:
+    """Send a message to the catcher; with `store`, under a Message-ID sealed for that store."""
     msg = EmailMessage()
     msg["Subject"] = subject
+    if store or message_id:
+        msg["Message-ID"] = message_id or mail_origin.new_message_id(store.pk, "contoso.test")
     msg["From"] = "Directory Manager <dirmgr@contoso.test>"
     msg["To"] = "it-team@contoso.test"
     msg["Cc"] = "auditors@contoso.test"
@@ -60,8 +75,8 @@ def test_it_stores_a_message_with_its_envelope_and_headers(catcher):
     assert b"Added: Bob." in bytes(caught.raw)
 
 
-def test_it_accepts_any_login_and_keeps_only_the_name(catcher, alice_client):
-    send(catcher, login="svc-notify@contoso.test")
+def test_it_accepts_any_login_and_keeps_only_the_name(catcher, alice_client, contoso):
+    send(catcher, login="svc-notify@contoso.test", store=contoso)
     caught = CaughtMessage.objects.get()
     assert caught.auth_login == "svc-notify@contoso.test"
     assert b"any password" not in bytes(caught.raw)
@@ -92,8 +107,8 @@ def test_it_shows_headers_text_part_and_sandboxed_html_part(catcher, client):
     assert "allow-scripts" not in page
 
 
-def test_it_shows_the_mailbox_to_store_admins(catcher, alice_client):
-    send(catcher)
+def test_it_shows_the_mailbox_to_store_admins(catcher, alice_client, contoso):
+    send(catcher, store=contoso)
     assert "Membership of Sales changed" in alice_client.get("/mailbox/").content.decode()
 
 
@@ -116,8 +131,92 @@ def test_it_is_gone_when_switched_off(alice_client, settings):
     assert alice_client.get("/mailbox/").status_code == 404
 
 
-def test_it_empties_the_mailbox(catcher, alice_client):
-    send(catcher)
+def test_it_is_off_unless_switched_on(alice_client):
+    assert alice_client.get("/mailbox/").status_code == 404
+
+
+def test_it_shows_each_admin_only_the_mail_of_their_stores(catcher, client, alice, bob, root):
+    contoso, fabrikam = alice.store_roles.get().store, bob.store_roles.get().store
+    send(catcher, "Contoso news", store=contoso)
+    send(catcher, "Fabrikam secrets", store=fabrikam)
+    send(catcher, "From nowhere")
+    forged = mail_origin.new_message_id(contoso.pk, "x.test").replace(
+        f".s{contoso.pk}.", f".s{fabrikam.pk}."
+    )
+    send(catcher, "Forged for Fabrikam", message_id=forged)
+    assert {m.subject: m.store for m in CaughtMessage.objects.all()} == {
+        "Contoso news": contoso,
+        "Fabrikam secrets": fabrikam,
+        "From nowhere": None,
+        "Forged for Fabrikam": None,
+    }
+    client.force_login(alice)
+    page = client.get("/mailbox/").content.decode()
+    assert "Contoso news" in page
+    assert not {"Fabrikam secrets", "From nowhere", "Forged for Fabrikam"} & set(
+        re.findall(r'">([^<]+)</a></td>', page)
+    )
+    for other in CaughtMessage.objects.exclude(store=contoso):
+        assert client.get(f"/mailbox/{other.pk}/").status_code == 404
+    client.force_login(root)
+    page = client.get("/mailbox/").content.decode()
+    assert all(subject in page for subject in ("Contoso news", "Fabrikam secrets", "From nowhere"))
+
+
+def test_it_empties_only_the_mail_of_the_admins_stores(catcher, alice_client, contoso, fabrikam):
+    send(catcher, "Contoso news", store=contoso)
+    send(catcher, "Fabrikam secrets", store=fabrikam)
+    send(catcher, "From nowhere")
     response = alice_client.post("/mailbox/empty/", follow=True)
     assert "Mailbox emptied (1 message deleted)." in response.content.decode()
-    assert not CaughtMessage.objects.exists()
+    remaining = CaughtMessage.objects.values_list("subject", flat=True)
+    assert sorted(remaining) == ["Fabrikam secrets", "From nowhere"]
+
+
+def test_it_files_an_outbox_notification_under_its_store(catcher, alice_client, contoso):
+    row = OutgoingMessage.objects.create(
+        store=contoso,
+        from_email="directory@contoso.test",
+        to="it-team@contoso.test",
+        subject="Password expires soon",
+        body_text="Change it now.",
+    )
+    rendered = render_message(row)
+    with smtplib.SMTP(catcher.hostname, catcher.port, timeout=10) as smtp:
+        smtp.sendmail(rendered.sender, list(rendered.recipients), rendered.data)
+    assert CaughtMessage.objects.get().store == contoso
+    assert "Password expires soon" in alice_client.get("/mailbox/").content.decode()
+
+
+def test_it_files_a_test_server_message_under_its_store(catcher, client, alice, bob, contoso_mail):
+    contoso_mail.port = catcher.port
+    contoso_mail.save()
+    client.force_login(alice)
+    response = client.post(
+        f"/identity-stores/{contoso_mail.store.pk}/configurations/notifications/test-server/",
+        {
+            "smtp_host": "127.0.0.1",
+            "port": catcher.port,
+            "from_email": "directory@contoso.test",
+            "use_smtp_auth": "on",
+            "auth_type": "basic",
+            "smtp_username": "svc",
+            "smtp_password": "svc-password",
+            "test_recipient": "ops@contoso.test",
+        },
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.json()["ok"] is True, response.json()
+    assert CaughtMessage.objects.get().store == contoso_mail.store
+    assert "Test notification from Contoso AD" in client.get("/mailbox/").content.decode()
+    client.force_login(bob)
+    assert "Test notification" not in client.get("/mailbox/").content.decode()
+
+
+def test_it_warns_when_the_old_variable_is_still_set(tmp_path):
+    env = {"MAILBOX_ENABLED": "true", "DIRMGR_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert "catcher.W001" in result.stderr + result.stdout
+    assert "the Mailbox is off unless DIRMGR_MAILBOX=true" in result.stderr + result.stdout

@@ -3,6 +3,7 @@
 from ipaddress import ip_address
 
 import pytest
+from django.contrib.auth.models import Permission
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -116,7 +117,8 @@ def test_it_never_fails_on_test_server(alice_client, contoso, data, settings, mo
 
 @FUZZ
 @given(name=TEXT, type_=TEXT, tz=TEXT, enabled=BOOL)
-def test_it_never_fails_creating_a_store(alice_client, name, type_, tz, enabled):
+def test_it_never_fails_creating_a_store(alice_client, alice, name, type_, tz, enabled):
+    alice.user_permissions.add(Permission.objects.get(codename="add_identitystore"))
     count = IdentityStore.objects.count()
     response = alice_client.post(
         "/identity-stores/new/", {"name": name, "type": type_, "time_zone": tz, "enabled": enabled}

@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
 from identitystores.models import AuditEntry, IdentityStore, Portal, StoreRole
 
 
@@ -12,19 +16,52 @@ def test_it_lists_only_the_admins_stores(alice_client, contoso, fabrikam):
     assert "Fabrikam Entra" not in page
 
 
-def test_it_creates_a_store_and_grants_its_creator_a_role(alice_client, alice):
-    response = alice_client.post(
-        "/identity-stores/new/",
-        {"name": "Northwind LDAP", "type": "ldap", "enabled": "on", "time_zone": "Europe/Berlin"},
-    )
+NEW_STORE = {"name": "Northwind LDAP", "type": "ldap", "enabled": "on", "time_zone": "UTC"}
+
+
+@pytest.fixture
+def creator(alice):
+    """Alice, granted the right to create identity stores."""
+    alice.user_permissions.add(Permission.objects.get(codename="add_identitystore"))
+    return alice
+
+
+def test_it_creates_a_store_and_grants_its_creator_a_role(client, creator):
+    client.force_login(creator)
+    response = client.post("/identity-stores/new/", NEW_STORE)
     store = IdentityStore.objects.get(name="Northwind LDAP")
     assert response.url == f"/identity-stores/{store.pk}/edit/"
-    assert StoreRole.objects.filter(user=alice, store=store).exists()
+    assert StoreRole.objects.filter(user=creator, store=store).exists()
     assert AuditEntry.objects.filter(store=store, action="store created").exists()
 
 
-def test_it_rejects_an_unknown_time_zone(alice_client):
-    response = alice_client.post(
+def test_it_lets_a_superuser_create_a_store_without_taking_a_role(client, root):
+    client.force_login(root)
+    assert 'href="/identity-stores/new/"' in client.get("/identity-stores/").content.decode()
+    assert client.post("/identity-stores/new/", NEW_STORE).status_code == 302
+    assert not StoreRole.objects.exists()
+
+
+def test_it_refuses_store_creation_to_an_admin_without_the_permission(alice_client):
+    page = alice_client.get("/identity-stores/").content.decode()
+    assert 'href="/identity-stores/new/"' not in page
+    assert alice_client.get("/identity-stores/new/").status_code == 403
+    response = alice_client.post("/identity-stores/new/", NEW_STORE)
+    assert response.status_code == 403
+    assert "needs a permission you do not have" in response.content.decode()
+    assert not IdentityStore.objects.filter(name="Northwind LDAP").exists()
+
+
+def test_it_tells_a_user_without_a_store_whom_to_ask(db, client):
+    client.force_login(get_user_model().objects.create_user("carol", "c@x.test", "pw"))
+    page = client.get("/identity-stores/").content.decode()
+    assert "No identity store yet" in page and "Ask your administrator" in page
+    assert "Create identity store" not in page
+
+
+def test_it_rejects_an_unknown_time_zone(client, creator):
+    client.force_login(creator)
+    response = client.post(
         "/identity-stores/new/", {"name": "X", "type": "ldap", "time_zone": "Mars/Olympus"}
     )
     assert "Enter a time zone name" in response.content.decode()
@@ -119,3 +156,63 @@ def test_it_passes_the_deployment_checklist_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.fixture
+def shared(contoso, fabrikam):
+    """A portal whose URL goes into both Contoso's and Fabrikam's password-expiry mails."""
+    portal = Portal.objects.create(name="Shared", url="https://shared.test/")
+    portal.stores.add(contoso, fabrikam)
+    return portal
+
+
+def test_it_refuses_to_let_one_store_admin_edit_a_portal_shared_with_another(
+    alice_client, shared, contoso
+):
+    form = {"name": "Shared", "url": "https://evil.test/", "stores": [contoso.pk]}
+    response = alice_client.post(f"/portals/{shared.pk}/edit/", form, follow=True)
+    assert "linked to identity stores you do not manage" in response.content.decode()
+    shared.refresh_from_db()
+    assert shared.url == "https://shared.test/"
+    assert alice_client.get(f"/portals/{shared.pk}/edit/").status_code == 302
+    assert not AuditEntry.objects.filter(action__startswith="portal").exists()
+
+
+def test_it_names_only_the_stores_the_viewer_administers(alice_client, shared):
+    page = alice_client.get("/portals/").content.decode()
+    assert "Contoso AD" in page and "Fabrikam Entra" not in page
+    assert "stores you do not manage" in page
+    assert f"/portals/{shared.pk}/edit/" not in page
+
+
+def test_it_records_a_shared_portal_edit_in_every_linked_store(client, root, shared):
+    client.force_login(root)
+    contoso, fabrikam = shared.stores.order_by("name")
+    form = {"name": "Shared", "url": "https://new.test/", "stores": [contoso.pk]}
+    assert client.post(f"/portals/{shared.pk}/edit/", form).status_code == 302
+    url_change = ("Portal “Shared” URL", "https://shared.test/", "https://new.test/")
+    unlinked = ("Portal “Shared” linked to this store", "yes", "no")
+    for store, expected in ((contoso, {url_change}), (fabrikam, {url_change, unlinked})):
+        entries = AuditEntry.objects.filter(store=store, action="portal edited")
+        assert {(e.field, e.old_value, e.new_value) for e in entries} == expected
+        assert {e.actor_name for e in entries} == {"root"}
+    history = client.get(f"/identity-stores/{contoso.pk}/history/").content.decode()
+    assert "https://new.test/" in history and "Fabrikam" not in history
+
+
+def test_it_records_creating_editing_and_deleting_an_own_portal(alice_client, contoso):
+    form = {"name": "Mine", "url": "https://mine.test/", "stores": [contoso.pk]}
+    alice_client.post("/portals/new/", form)
+    portal = Portal.objects.get(name="Mine")
+    alice_client.post(f"/portals/{portal.pk}/edit/", form | {"url": "https://mine2.test/"})
+    alice_client.post(f"/portals/{portal.pk}/delete/")
+    actions = AuditEntry.objects.filter(store=contoso).order_by("id").values_list("action", "field")
+    assert list(actions) == [
+        ("portal created", "Portal “Mine” Name"),
+        ("portal created", "Portal “Mine” URL"),
+        ("portal created", "Portal “Mine” linked to this store"),
+        ("portal edited", "Portal “Mine” URL"),
+        ("portal deleted", "Portal “Mine” Name"),
+        ("portal deleted", "Portal “Mine” URL"),
+        ("portal deleted", "Portal “Mine” linked to this store"),
+    ]

@@ -46,6 +46,19 @@ def test_it_grants_no_role_on_first_sign_in(client, ldap_store):
     assert denied.status_code == 404
 
 
+def test_it_grants_no_way_to_make_oneself_a_store_admin(client, ldap_store):
+    sign_in(client, ldap_store, "alice", "alice-password")
+
+    user = DirectoryAccount.objects.get(store=ldap_store).user
+    assert not (user.is_staff or user.is_superuser or user.get_all_permissions())
+    page = client.get(reverse("identitystores:list")).content.decode()
+    assert "No identity store yet" in page and "Ask your administrator" in page
+    assert reverse("identitystores:create") not in page
+    form = {"name": "Mine", "type": "ldap", "enabled": "on", "time_zone": "UTC"}
+    assert client.post(reverse("identitystores:create"), form).status_code == 403
+    assert not StoreRole.objects.exists()
+
+
 def test_it_grants_the_store_role_when_the_setting_says_so(client, ldap_store, settings):
     settings.LDAP_SIGNIN_GRANT_ROLE = True
 

@@ -15,7 +15,7 @@ UNRESOLVABLE = "smtp!.contoso.test"  # glibc refuses it without a DNS query
 
 
 def run(config, recipient="admin@contoso.test", **kwargs):
-    return send_test_message(config, recipient, store_name="Contoso AD", **kwargs)
+    return send_test_message(config, recipient, store_name="Contoso AD", store_id=1, **kwargs)
 
 
 def test_it_sends_a_test_notification(smtp_server):

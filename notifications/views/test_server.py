@@ -45,7 +45,7 @@ def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
     if config.auth == "none":
         username, password = acting_credentials(request)
         config = dataclasses.replace(config, username=username, password=password)
-    result = send_test_message(config, recipient, store_name=store.name)
+    result = send_test_message(config, recipient, store_name=store.name, store_id=store.pk)
     outcome = "succeeded" if result.ok else "failed"
     audit.record(
         store,
