@@ -30,6 +30,15 @@ REPLY_FAULTS = (
     AttributeError,
     PyAsn1Error,
 )
+# Raised by ldap3 while building a request from the settings, before anything is sent: their
+# text describes the admin's own input (a filter, a DN), so it is shown.
+REQUEST_ERRORS = (
+    ldap_exc.LDAPInvalidFilterError,
+    ldap_exc.LDAPInvalidDnError,
+    ldap_exc.LDAPInvalidScopeError,
+    ldap_exc.LDAPAttributeError,
+    ldap_exc.LDAPObjectClassError,
+)
 NOTHING_ANSWERED = (
     "nothing answered (refused or timed out): check the host, the port and any firewall in between"
 )
@@ -80,6 +89,8 @@ def describe(url: str, exc: BaseException) -> str:
 
 def during_use(exc: BaseException) -> str:
     """The class of a failure on an open connection (a search or a change), in plain words."""
+    if isinstance(exc, REQUEST_ERRORS):
+        return str(exc)
     text = str(exc).lower()
     message = NOTHING_ANSWERED if any(word in text for word in SILENCE) else NOT_LDAP
     log.warning("ldap connection failed: %s (%s: %s)", message, type(exc).__name__, exc)
@@ -87,6 +98,8 @@ def during_use(exc: BaseException) -> str:
 
 
 def _classify(url: str, exc: BaseException) -> str:
+    if isinstance(exc, REQUEST_ERRORS):
+        return str(exc)
     text = str(exc).lower()
     if any(word in text for word in CERTIFICATE):
         return _certificate_message(str(exc))
