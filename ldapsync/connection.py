@@ -4,7 +4,11 @@ words.
 Every connection is encrypted and its certificate verified against the system CAs, the
 `SMTP_CA_BUNDLE` and the store's own CA: ldaps:// directly, ldap:// always upgraded with
 StartTLS (ldap3's plain `Tls()` verifies nothing, so it is never used). Error messages name the
-URL and the LDAP result, never a password.
+URL and the LDAP result, never a password, and a failure to connect only in the plain classes of
+`failures` (never the far side's bytes).
+
+Every URL passes the outbound destination policy (`notifications.destinations`) before any
+connection to it is opened, whoever asks: Test connection, sync, write-back and sign-in.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit
 
 import ldap3
-from ldap3.core import exceptions as ldap_exc
 
+from notifications import destinations
 from notifications.transports import tls as tls_trust
 
+from .failures import REPLY_FAULTS, describe, during_use
 from .models import DirectoryConnection
 
 PAGED_RESULTS = "1.2.840.113556.1.4.319"
@@ -60,38 +65,36 @@ def make_tls(conn: DirectoryConnection) -> ldap3.Tls:
     )
 
 
-def _server(conn: DirectoryConnection, url: str) -> ldap3.Server:
+def host_port(url: str) -> tuple[str, int]:
+    """The host and port an ldap:// or ldaps:// URL makes this server connect to."""
     parts = urlsplit(url)
     if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
         raise DirectoryError(f"{url}: not an ldap:// or ldaps:// URL")
+    try:
+        return parts.hostname, parts.port or (636 if parts.scheme == "ldaps" else 389)
+    except ValueError:
+        raise DirectoryError(f"{url}: the port is not a number") from None
+
+
+def check_destination(url: str) -> None:
+    """Raise `DirectoryError` (safe to show) if the policy refuses the URL's host and port."""
+    host, port = host_port(url)
+    try:
+        destinations.check(host, port)
+    except destinations.DestinationRefused as exc:
+        raise DirectoryError(f"{url}: {exc}") from None
+
+
+def _server(conn: DirectoryConnection, url: str) -> ldap3.Server:
+    host, port = host_port(url)
     return ldap3.Server(
-        parts.hostname,
-        port=parts.port or (636 if parts.scheme == "ldaps" else 389),
-        use_ssl=parts.scheme == "ldaps",
+        host,
+        port=port,
+        use_ssl=urlsplit(url).scheme == "ldaps",
         tls=make_tls(conn),
         get_info=ldap3.NONE,
         connect_timeout=conn.timeout,
     )
-
-
-def _describe_socket_error(url: str, exc: Exception) -> str:
-    text = str(exc)
-    lowered = text.lower()
-    if "certificate" in lowered or "ssl" in lowered or isinstance(exc, ldap_exc.LDAPStartTLSError):
-        return f"{url}: TLS failed, the server's certificate was not accepted ({_short(text)})"
-    if "name or service not known" in lowered or "nodename nor servname" in lowered:
-        return f"{url}: the host name cannot be resolved (DNS)"
-    if "temporary failure in name resolution" in lowered or "gaierror" in lowered:
-        return f"{url}: the host name cannot be resolved (DNS)"
-    if "refused" in lowered:
-        return f"{url}: connection refused (is the directory running on that port?)"
-    if "timed out" in lowered or "timeout" in lowered:
-        return f"{url}: no answer within the timeout"
-    return f"{url}: cannot connect ({_short(text)})"
-
-
-def _short(text: str) -> str:
-    return text.replace("\n", " ")[:200]
 
 
 def bind(conn: DirectoryConnection, user: str, password: str) -> ldap3.Connection:
@@ -112,6 +115,7 @@ def bind(conn: DirectoryConnection, user: str, password: str) -> ldap3.Connectio
 
 
 def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> ldap3.Connection:
+    check_destination(url)
     server = _server(conn, url)
     # Referrals (result 10) are never followed: ldap3 would bind with our credentials at the host
     # they name, without the store's CA, and over StartTLS without verifying the certificate.
@@ -135,14 +139,10 @@ def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> l
         connection.open()
         if not server.ssl:
             connection.start_tls()
-    except (ldap_exc.LDAPException, OSError) as exc:
-        close(connection)
-        raise DirectoryError(_describe_socket_error(url, exc)) from None
-    try:
         ok = connection.bind()
-    except (ldap_exc.LDAPException, OSError) as exc:
+    except REPLY_FAULTS as exc:
         close(connection)
-        raise DirectoryError(_describe_socket_error(url, exc)) from None
+        raise DirectoryError(describe(url, exc)) from None
     if not ok:
         result = dict(connection.result)
         close(connection)
@@ -152,7 +152,7 @@ def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> l
 
 def close(connection: ldap3.Connection) -> None:
     """Unbind; a connection whose socket already failed has nothing left to close."""
-    with suppress(ldap_exc.LDAPException, OSError):
+    with suppress(*REPLY_FAULTS):
         connection.unbind()
 
 
@@ -191,9 +191,9 @@ def paged_search(
                 paged_size=page_size,
                 paged_cookie=cookie,
             )
-        except (ldap_exc.LDAPException, OSError) as exc:
+        except REPLY_FAULTS as exc:
             raise DirectoryError(
-                f"The directory connection failed during a search: {exc}"
+                f"The directory connection failed during a search: {during_use(exc)}"
             ) from None
         result = connection.result
         if result.get("result") != 0:
@@ -258,9 +258,9 @@ def _next_range(
     wanted = f"{attribute};range={low}-*"
     try:
         connection.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=[wanted])
-    except (ldap_exc.LDAPException, OSError) as exc:
+    except REPLY_FAULTS as exc:
         raise DirectoryError(
-            f"The directory connection failed while reading {attribute} of {dn}: {exc}"
+            f"The directory connection failed while reading {attribute} of {dn}: {during_use(exc)}"
         ) from None
     result = connection.result
     code = result.get("result")

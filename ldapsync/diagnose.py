@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .connection import DirectoryError, bind_url, close, paged_search
+from .failures import TLS_FAILED
 from .models import DirectoryConnection
 from .reader import KINDS, check_base, kind_filter
 
@@ -16,8 +17,6 @@ COUNT_LIMIT = 10_000
 INVALID_CREDENTIALS = 49
 NO_SUCH_OBJECT = 32
 REFERRAL = 10
-# The prefix `connection._describe_socket_error` gives a certificate the server was refused on.
-TLS_FAILED = "TLS failed"
 
 
 @dataclass

@@ -1,6 +1,9 @@
 """The Directory connection form. The bind password is never rendered back; a blank box keeps
-the stored one only while its destination (URLs and bind DN) is unchanged, so an edited URL never
-receives the old password."""
+the stored one only while its destination is unchanged: the URLs (host, port and TLS mode), the
+bind DN and the CA certificate that decides which servers are trusted. So an edited URL, or a CA
+that would let another server pass as the directory, never receives the old password.
+
+Each URL must pass the outbound destination policy (`notifications.destinations`) to be saved."""
 
 from __future__ import annotations
 
@@ -10,10 +13,13 @@ from django import forms
 
 from identitystores.audit import SECRET_CHANGED
 
+from .connection import DirectoryError, check_destination
 from .mapping import PRESETS
 from .models import DirectoryConnection, Flavor
 
-PASSWORD_BINDING = ("urls", "bind_dn")
+PASSWORD_BINDING = ("urls", "bind_dn", "ca_certificate")
+# A web request waits this long at most per URL: longer would let a silent host hold a worker.
+MAX_TIMEOUT = 60
 
 
 def initial_for(store) -> dict:
@@ -71,7 +77,18 @@ class ConnectionForm(forms.ModelForm):
                 parts.port  # noqa: B018 - raises on a non-numeric port
             except ValueError as exc:
                 raise forms.ValidationError(f"{url} has an invalid port.") from exc
+        for url in urls:
+            try:
+                check_destination(url)
+            except DirectoryError as exc:
+                raise forms.ValidationError(str(exc)) from None
         return " ".join(urls)
+
+    def clean_timeout(self) -> int:
+        timeout = self.cleaned_data["timeout"]
+        if not 1 <= timeout <= MAX_TIMEOUT:
+            raise forms.ValidationError(f"Enter a timeout from 1 to {MAX_TIMEOUT} seconds.")
+        return timeout
 
     def clean_ca_certificate(self) -> str:
         pem = self.cleaned_data["ca_certificate"].strip()
@@ -88,7 +105,10 @@ class ConnectionForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         typed = data.get("bind_password") or ""
-        moved = any(name in data and data[name] != self.original[name] for name in PASSWORD_BINDING)
+        moved = any(
+            name in data and _same(data[name]) != _same(self.original[name])
+            for name in PASSWORD_BINDING
+        )
         if typed:
             self.resolved_password = typed
         elif self.original["bind_password"] and not moved:
@@ -96,8 +116,8 @@ class ConnectionForm(forms.ModelForm):
         else:
             self.resolved_password = ""
             message = (
-                "The URLs or bind DN changed, so the stored password is not carried over. "
-                "Enter the bind password again."
+                "The URLs, bind DN or CA certificate changed, so the stored password is not "
+                "carried over. Enter the bind password again."
                 if self.original["bind_password"]
                 else "Enter the bind password."
             )
@@ -126,3 +146,9 @@ class ConnectionForm(forms.ModelForm):
         if self.original["bind_password"] != self.instance.bind_password:
             changes.append(("bind_password", SECRET_CHANGED, SECRET_CHANGED))
         return changes
+
+
+def _same(value: str) -> str:
+    """A destination setting without its white space, which never changes where it points (a
+    browser sends a pasted certificate's line ends as CR LF)."""
+    return " ".join(str(value).split())

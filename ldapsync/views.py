@@ -1,5 +1,8 @@
 """The Directory connection page of an LDAP or Active Directory store: settings, the Test
-connection button, the sync status line and the Sync now button."""
+connection button, the sync status line and the Sync now button.
+
+Test connection makes this server connect where the admin says, so, like Test Server, it is
+limited per admin (`RATE_LIMIT` presses a minute) and its URLs pass the destination policy."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from dirmgr.queueing import BROKER_UNREACHABLE, queue_task
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
+from notifications import ratelimit
 
 from .diagnose import TestReport, test_connection
 from .forms import ConnectionForm, initial_for
@@ -22,6 +26,8 @@ from .status import DIRECTORY_TYPES, running_since, stamp, status_context
 from .tasks import sync_store_task
 
 SYNC_QUEUED = "Sync queued: it runs in the background; this page shows the result when it is done."
+RATE_LIMIT = 5  # Test connection presses per admin per minute, as for Test Server
+TOO_MANY = f"Too many tests: at most {RATE_LIMIT} a minute. Wait a moment and try again."
 
 
 def _directory_store(request: HttpRequest, store_id: int) -> IdentityStore:
@@ -39,11 +45,10 @@ def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
     )
     initial = initial_for(store) if instance.pk is None else None
     form = ConnectionForm(request.POST or None, instance=instance, initial=initial)
-    report = None
+    report, status = None, 200
     if request.method == "POST" and form.is_valid():
         if request.POST.get("action") == "test":
-            report = test_connection(form.connection())
-            _show_next_to_fields(form, report)
+            report, status = _test(request, form)
         else:
             with transaction.atomic():
                 form.save()
@@ -61,7 +66,16 @@ def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
         "nav": "stores",
         "store_nav": "directory",
     }
-    return render(request, "ldapsync/connection.html", context)
+    return render(request, "ldapsync/connection.html", context, status=status)
+
+
+def _test(request: HttpRequest, form: ConnectionForm) -> tuple[TestReport, int]:
+    """Test the settings as typed, unless this admin pressed the button too often."""
+    if not ratelimit.allow(f"ldap-test:{request.user.pk}", limit=RATE_LIMIT, per_seconds=60):
+        return TestReport(lines=[f"✗ {TOO_MANY}"]), 429
+    report = test_connection(form.connection())
+    _show_next_to_fields(form, report)
+    return report, 200
 
 
 def _show_next_to_fields(form: ConnectionForm, report: TestReport) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import ldap3
-from ldap3.core import exceptions as ldap_exc
 from ldap3.utils.conv import escape_filter_chars
 
 from identitystores.changes import ChangeError
@@ -25,6 +24,7 @@ from notifications.events import EventKind
 
 from . import refusal
 from .connection import DirectoryError, complete_ranges, session
+from .failures import REPLY_FAULTS, during_use
 from .mapping import _dns, dn_key
 from .models import DirectoryConnection, EntryLink
 from .refusal import Change, Refused
@@ -77,9 +77,9 @@ class LdapWriter:
             raise ChangeError(
                 f"{change.text} failed: the directory could not be updated: {exc}"
             ) from None
-        except (ldap_exc.LDAPException, OSError) as exc:
+        except REPLY_FAULTS as exc:
             raise ChangeError(
-                f"{change.text} failed: the directory connection failed: {exc}"
+                f"{change.text} failed: the directory connection failed: {during_use(exc)}"
             ) from None
 
     def _write_member(self, ldap: ldap3.Connection, group: str, op: str, member: str) -> None:

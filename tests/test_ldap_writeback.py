@@ -218,7 +218,7 @@ def test_it_keeps_everything_when_the_directory_is_down(synced, slapd, ldap_admi
     assert str(failed.value).startswith(
         "Adding Frank Solo to engineering failed: the directory could not be updated: "
     )
-    assert "connection refused" in str(failed.value)
+    assert "nothing answered (refused or timed out)" in str(failed.value)
 
     assert not GroupMembership.objects.filter(group=engineering, member=frank).exists()
 
