@@ -105,11 +105,27 @@ AUTHENTICATION_BACKENDS = [
     "ldapsync.auth.DirectoryBindBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Sign-in throttling (dirmgr/signin_throttle.py, docs/production.md "Sign-in throttling").
+# AXES_FAILURE_LIMIT failures for one username from one address lock that pair; the shared limits
+# stop password spraying (many usernames from one address) and distributed guessing (one username
+# from many addresses), but never lock a username out of an address it signed in from in the last
+# SIGNIN_FAMILIAR_DAYS days. 0 turns a shared limit off. All count within the cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "dirmgr.signin_throttle.SignInThrottle"
+AXES_USERNAME_CALLABLE = "dirmgr.signin_throttle.username_key"
+AXES_CLIENT_IP_CALLABLE = "dirmgr.client_address.client_address"
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=20)
+SIGNIN_USERNAME_FAILURE_LIMIT = env.int("SIGNIN_USERNAME_FAILURE_LIMIT", default=20)
+SIGNIN_FAMILIAR_DAYS = env.int("SIGNIN_FAMILIAR_DAYS", default=30)
+# The client address comes from X-Forwarded-For only when the connection comes from one of these
+# reverse proxies (addresses or networks); TRUSTED_PROXY_COUNT is how many proxies in a row append
+# to that header. Empty (the default): the header is ignored and the peer address is the client.
+TRUSTED_PROXIES = env.list("DIRMGR_TRUSTED_PROXIES", default=[])
+TRUSTED_PROXY_COUNT = env.int("DIRMGR_TRUSTED_PROXY_COUNT", default=1)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "identitystores:list"
