@@ -15,6 +15,7 @@ from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit
 
 import ldap3
+from django.views.decorators.debug import sensitive_variables
 from ldap3.core import exceptions as ldap_exc
 
 from notifications.transports import tls as tls_trust
@@ -94,6 +95,7 @@ def _short(text: str) -> str:
     return text.replace("\n", " ")[:200]
 
 
+@sensitive_variables("password")
 def bind(conn: DirectoryConnection, user: str, password: str) -> ldap3.Connection:
     """A bound connection as `user`, from the first URL that answers. A refused bind (49) stops
     at once: another replica of the same directory would refuse it too."""
@@ -111,6 +113,8 @@ def bind(conn: DirectoryConnection, user: str, password: str) -> ldap3.Connectio
     raise DirectoryError("; ".join(errors) or "No LDAP URL is configured.")
 
 
+# An ldap3 connection's repr shows its password.
+@sensitive_variables("password", "connection")
 def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> ldap3.Connection:
     server = _server(conn, url)
     # Referrals (result 10) are never followed: ldap3 would bind with our credentials at the host
