@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before LoginRequiredMiddleware: a session past its lifetime or idle timeout is signed out.
+    "dirmgr.sessions.SessionLimitsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -127,6 +129,13 @@ SIGNIN_FAMILIAR_DAYS = env.int("SIGNIN_FAMILIAR_DAYS", default=30)
 TRUSTED_PROXIES = env.list("DIRMGR_TRUSTED_PROXIES", default=[])
 TRUSTED_PROXY_COUNT = env.int("DIRMGR_TRUSTED_PROXY_COUNT", default=1)
 
+# Sessions end SESSION_LIFETIME_HOURS after sign-in and after SESSION_IDLE_MINUTES without a
+# request, whichever comes first; the sign-in password kept (encrypted) in the session goes with
+# them. Expired sessions are deleted by the beat job "clear-expired-sessions".
+SESSION_LIFETIME_SECONDS = int(env.float("SESSION_LIFETIME_HOURS", default=8.0) * 3600)
+SESSION_IDLE_SECONDS = int(env.float("SESSION_IDLE_MINUTES", default=60.0) * 60)
+SESSION_COOKIE_AGE = min(SESSION_LIFETIME_SECONDS, SESSION_IDLE_SECONDS)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "identitystores:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -189,13 +198,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 # The worker heartbeat that /health/ reports: beat sends it, a worker runs it (dirmgr/health.py).
-CELERY_IMPORTS = ["dirmgr.health"]
+CELERY_IMPORTS = ["dirmgr.health", "dirmgr.sessions"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "dirmgr.health.record_heartbeat",
         "schedule": 30.0,
         # django-celery-beat's DatabaseScheduler stores this as the entry's expiry.
         "options": {"expire_seconds": 25},
+    },
+    "clear-expired-sessions": {
+        "task": "dirmgr.sessions.clear_expired_sessions",
+        "schedule": 3600.0,
     },
     "sweep-outbox": {
         "task": "notifications.sweep_outbox",
