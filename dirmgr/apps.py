@@ -1,4 +1,5 @@
-"""The project app: holds the sign-in throttling table and connects the session signal."""
+"""The project app: holds the sign-in throttling table, connects the session signal and checks
+the trusted-proxy settings at start."""
 
 from django.apps import AppConfig
 
@@ -9,7 +10,10 @@ class DirmgrConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.core import checks
 
+        from .client_address import check_proxy_settings
         from .sessions import stamp_sign_in
 
         user_logged_in.connect(stamp_sign_in, dispatch_uid="dirmgr.sessions.stamp_sign_in")
+        checks.register(check_proxy_settings)

@@ -13,6 +13,7 @@ import ipaddress
 from functools import cache
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from ipware import get_client_ip
@@ -48,6 +49,16 @@ def is_trusted_proxy(address: str) -> bool:
     if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped:
         peer = peer.ipv4_mapped
     return any(peer in network for network in networks)
+
+
+def check_proxy_settings(**kwargs) -> list[checks.Error]:
+    """System check (apps.py): a mistyped proxy setting fails at start, not at the next sign-in."""
+    try:
+        _networks(tuple(settings.TRUSTED_PROXIES))
+        _proxy_count()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="dirmgr.E001")]
+    return []
 
 
 def client_address(request: HttpRequest) -> str | None:

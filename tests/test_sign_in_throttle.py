@@ -3,6 +3,7 @@ limits, and familiar addresses that an attacker cannot lock out."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.checks import run_checks
 
 from tests.conftest import PASSWORD
 
@@ -104,3 +105,16 @@ def test_the_attackers_address_does_not_lock_the_real_user(client, alice):
 
     assert sign_in(client, "alice", PASSWORD, "203.0.113.66").status_code == 429
     assert sign_in(client, "alice", PASSWORD, "198.51.100.7").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("proxies", "count"), [(["10.0.0.0/33"], 1), (["proxy.internal"], 1), ([PROXY], 0)]
+)
+def test_a_mistyped_proxy_setting_fails_the_start_up_checks(settings, proxies, count):
+    settings.TRUSTED_PROXIES = proxies
+    settings.TRUSTED_PROXY_COUNT = count
+
+    errors = [e for e in run_checks() if e.id == "dirmgr.E001"]
+
+    assert len(errors) == 1
+    assert errors[0].msg.startswith("DIRMGR_TRUSTED_PROX")
