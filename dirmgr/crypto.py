@@ -11,6 +11,7 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 class DecryptionError(Exception):
@@ -23,6 +24,7 @@ def _derived_key(secret_key: str) -> bytes:
 
 
 @cache
+@sensitive_variables()  # keys in an error report's frames would decrypt every secret
 def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
     raw = [k.encode() for k in keys] or [_derived_key(secret_key)]
     try:
@@ -38,6 +40,7 @@ def fernet() -> MultiFernet:
     return _fernet(tuple(settings.ENCRYPTION_KEYS), settings.SECRET_KEY)
 
 
+@sensitive_variables("plaintext")
 def encrypt(plaintext: str) -> str:
     return fernet().encrypt(plaintext.encode()).decode()
 

@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before LoginRequiredMiddleware: a session past its lifetime or idle timeout is signed out.
+    "dirmgr.sessions.SessionLimitsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -106,11 +108,34 @@ AUTHENTICATION_BACKENDS = [
     "ldapsync.auth.DirectoryBindBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Sign-in throttling (dirmgr/signin_throttle.py, docs/production.md "Sign-in throttling").
+# AXES_FAILURE_LIMIT failures for one username from one address lock that pair; the shared limits
+# stop password spraying (many usernames from one address) and distributed guessing (one username
+# from many addresses), but never lock a username out of an address it signed in from in the last
+# SIGNIN_FAMILIAR_DAYS days. 0 turns a shared limit off. All count within the cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "dirmgr.signin_throttle.SignInThrottle"
+AXES_USERNAME_CALLABLE = "dirmgr.signin_throttle.username_key"
+AXES_CLIENT_IP_CALLABLE = "dirmgr.client_address.client_address"
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=20)
+SIGNIN_USERNAME_FAILURE_LIMIT = env.int("SIGNIN_USERNAME_FAILURE_LIMIT", default=20)
+SIGNIN_FAMILIAR_DAYS = env.int("SIGNIN_FAMILIAR_DAYS", default=30)
+# The client address comes from X-Forwarded-For only when the connection comes from one of these
+# reverse proxies (addresses or networks); TRUSTED_PROXY_COUNT is how many proxies in a row append
+# to that header. Empty (the default): the header is ignored and the peer address is the client.
+TRUSTED_PROXIES = env.list("DIRMGR_TRUSTED_PROXIES", default=[])
+TRUSTED_PROXY_COUNT = env.int("DIRMGR_TRUSTED_PROXY_COUNT", default=1)
+
+# Sessions end SESSION_LIFETIME_HOURS after sign-in and after SESSION_IDLE_MINUTES without a
+# request, whichever comes first; the sign-in password kept (encrypted) in the session goes with
+# them. Expired sessions are deleted by the beat job "clear-expired-sessions".
+SESSION_LIFETIME_SECONDS = int(env.float("SESSION_LIFETIME_HOURS", default=8.0) * 3600)
+SESSION_IDLE_SECONDS = int(env.float("SESSION_IDLE_MINUTES", default=60.0) * 60)
+SESSION_COOKIE_AGE = min(SESSION_LIFETIME_SECONDS, SESSION_IDLE_SECONDS)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "identitystores:list"
@@ -191,13 +216,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 # The worker heartbeat that /health/ reports: beat sends it, a worker runs it (dirmgr/health.py).
-CELERY_IMPORTS = ["dirmgr.health"]
+CELERY_IMPORTS = ["dirmgr.health", "dirmgr.sessions"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "dirmgr.health.record_heartbeat",
         "schedule": 30.0,
         # django-celery-beat's DatabaseScheduler stores this as the entry's expiry.
         "options": {"expire_seconds": 25},
+    },
+    "clear-expired-sessions": {
+        "task": "dirmgr.sessions.clear_expired_sessions",
+        "schedule": 3600.0,
     },
     "sweep-outbox": {
         "task": "notifications.sweep_outbox",

@@ -17,6 +17,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from ldap3.utils.conv import escape_filter_chars
 
 from identitystores.models import IdentityStore, StoreRole
@@ -37,6 +38,9 @@ class DirectoryBindBackend(BaseBackend):
     PermissionDenied, which stops Django from trying the local ModelBackend with a directory
     password (and lets the lockout backend count the failure)."""
 
+    # Every frame below this one holds the typed password or a bound ldap3 connection, whose repr
+    # shows its password: error reports hide all their variables.
+    @sensitive_variables()
     def authenticate(self, request, username=None, password=None, store=None, **kwargs):
         if store is None:
             return None

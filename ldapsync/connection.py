@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit
 
 import ldap3
+from django.views.decorators.debug import sensitive_variables
 
 from notifications import destinations
 from notifications.transports import tls as tls_trust
@@ -97,6 +98,7 @@ def _server(conn: DirectoryConnection, url: str) -> ldap3.Server:
     )
 
 
+@sensitive_variables("password")
 def bind(conn: DirectoryConnection, user: str, password: str) -> ldap3.Connection:
     """A bound connection as `user`, from the first URL that answers. A refused bind (49) stops
     at once: another replica of the same directory would refuse it too."""
@@ -114,6 +116,8 @@ def bind(conn: DirectoryConnection, user: str, password: str) -> ldap3.Connectio
     raise DirectoryError("; ".join(errors) or "No LDAP URL is configured.")
 
 
+# An ldap3 connection's repr shows its password.
+@sensitive_variables("password", "connection")
 def bind_url(conn: DirectoryConnection, url: str, user: str, password: str) -> ldap3.Connection:
     check_destination(url)
     server = _server(conn, url)

@@ -1,17 +1,25 @@
 """The sign-in form: an "Identity store" choice next to the user name and password. "Admin Center
-account" signs in with a local account; a store signs in by binding to its directory."""
+account" signs in with a local account; a store signs in by binding to its directory.
+
+The page is anonymous, so it names the stores and nothing else: no URL, host, base DN or bind DN
+appears in the choices or in the "cannot be reached" error, whose detail goes to the server log
+for the operator."""
 
 from __future__ import annotations
+
+import logging
 
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
+from django.views.decorators.debug import sensitive_variables
 
 from identitystores.models import IdentityStore
 
 from .auth import DirectoryUnavailable
 
+log = logging.getLogger(__name__)
 LOCAL = ""
 USERNAME_MAX_LENGTH = 254  # a UPN or email address
 
@@ -35,6 +43,7 @@ class StoreSignInForm(AuthenticationForm):
         # an overlong name would reach the lockout table (255 characters) and fail there.
         self.fields["username"].validators.append(MaxLengthValidator(USERNAME_MAX_LENGTH))
 
+    @sensitive_variables("password")
     def clean(self):
         store_id = self.cleaned_data.get("store") or LOCAL
         if store_id == LOCAL:
@@ -49,9 +58,10 @@ class StoreSignInForm(AuthenticationForm):
                 self.request, username=username, password=password, store=store
             )
         except DirectoryUnavailable as exc:
+            log.warning("Directory sign-in to store %s failed: %s", store.pk, exc)
             raise forms.ValidationError(
                 f"{store.name} cannot be reached, so directory sign-in is not possible right "
-                f"now: {exc}",
+                "now. Try again later, or sign in with an Admin Center account.",
                 code="directory_unavailable",
             ) from None
         if self.user_cache is None:

@@ -8,6 +8,7 @@ from identitystores.models import StoreRole
 from identitystores.signin import acting_credentials
 from ldapsync.models import DirectoryAccount
 from tests.ldap_server import person_dn
+from tests.net import free_port
 
 pytest_plugins = ["tests.ldap_server"]
 
@@ -106,15 +107,51 @@ def test_it_still_signs_in_local_accounts(client, ldap_store, ldap_admin):
     assert int(client.session["_auth_user_id"]) == ldap_admin.pk
 
 
-def test_it_says_when_the_directory_cannot_be_reached(client, ldap_store, slapd):
+def test_it_says_when_the_directory_cannot_be_reached(client, ldap_store, slapd, caplog):
     slapd.stop()
 
     response = sign_in(client, ldap_store, "alice", "alice-password")
 
     page = response.content.decode()
     assert "Example LDAP cannot be reached" in page
-    assert "nothing answered (refused or timed out)" in page
     assert "alice-password" not in page
+    # The anonymous page names no URL or host; the operator finds why in the server log.
+    assert slapd.ldap_url not in page and "127.0.0.1" not in page
+    assert "connection refused" not in page
+    assert f"{slapd.ldap_url}: nothing answered (refused or timed out)" in caplog.text
+    assert "Connection refused" in caplog.text  # the precise cause, for the operator only
+
+
+def test_the_anonymous_sign_in_page_shows_only_the_store_name(client, db):
+    from identitystores.models import IdentityStore
+    from ldapsync.mapping import PRESETS
+    from ldapsync.models import DirectoryConnection, Flavor
+
+    store = IdentityStore.objects.create(name="Corp AD", type=IdentityStore.Type.ACTIVE_DIRECTORY)
+    port = free_port()  # nothing listens: the failed sign-in below stays on loopback
+    conn = DirectoryConnection.objects.create(
+        store=store,
+        flavor=Flavor.ACTIVE_DIRECTORY,
+        urls=f"ldap://127.0.0.1:{port}/ ldaps://localhost:{port}/",
+        bind_dn="CN=svc-dirmgr,OU=Service Accounts,DC=corp,DC=example",
+        bind_password="svc-bind-secret",
+        base_dn="OU=Staff,DC=corp,DC=example",
+        signin_enabled=True,
+        **PRESETS[Flavor.ACTIVE_DIRECTORY],
+    )
+    details = [
+        str(port), "127.0.0.1", "localhost", "ldap://", "ldaps://", "svc-dirmgr", "DC=corp",
+        "OU=Staff", "svc-bind-secret", conn.user_filter, conn.login_filter,
+    ]  # fmt: skip
+
+    page = client.get(reverse("login")).content.decode()
+    failed = sign_in(client, store, "someone", "a-password").content.decode()
+
+    assert f'<option value="{store.pk}">Corp AD</option>' in page
+    assert "Corp AD cannot be reached" in failed
+    for detail in details:
+        assert detail not in page, detail
+        assert detail not in failed, detail
 
 
 def test_it_keeps_the_same_user_after_a_rename(client, ldap_store, slapd):
