@@ -212,6 +212,10 @@ MAIL_SENDING_STALE_SECONDS = env.float("MAIL_SENDING_STALE_SECONDS", default=600
 # Test Server may connect only to these "network-or-host[:port]" entries (empty: anywhere but
 # link-local and metadata addresses). See notifications/destinations.py.
 TEST_SERVER_ALLOWED_DESTINATIONS = env.list("TEST_SERVER_ALLOWED_DESTINATIONS", default=[])
+# Stores without SMTP user authentication sign in with the acting admin's own password, over TLS
+# only, to a server that admin saved or confirmed — or to one of these "network-or-host[:port]"
+# entries, which every admin trusts without a confirmation (notifications/acting.py).
+DIRMGR_ACTING_CREDENTIALS_HOSTS = env.list("DIRMGR_ACTING_CREDENTIALS_HOSTS", default=[])
 
 # Outgoing TLS (SMTP, token endpoint, Graph) trusts the system CAs plus this PEM bundle if set.
 SMTP_CA_BUNDLE = env.str("SMTP_CA_BUNDLE", default="")

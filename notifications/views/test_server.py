@@ -14,7 +14,7 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.signin import acting_credentials
 
-from .. import destinations, ratelimit
+from .. import acting, destinations, ratelimit
 from ..addresses import normalise_address
 from ..forms import NotificationSettingsForm
 from ..test_server import TestResult, send_test_message
@@ -47,7 +47,7 @@ def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
             destinations.check(host, port)
     except destinations.DestinationRefused as exc:
         return _respond(request, store, TestResult(ok=False, message=str(exc)), {}, status=403)
-    if config.auth == "none":
+    if config.auth == "none" and _may_use_sign_in(request, store, config):
         username, password = acting_credentials(request)
         config = dataclasses.replace(config, username=username, password=password)
     result = send_test_message(config, recipient, store_name=store.name)
@@ -59,6 +59,18 @@ def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
         [("Test Notification", f"{config.host}:{config.port} → {recipient}", result.message)],
     )
     return _respond(request, store, result, {})
+
+
+def _may_use_sign_in(request: HttpRequest, store, config: TransportConfig) -> bool:
+    """The admin's password goes where they typed a new server, or to one they trust — not to
+    the saved server another admin set and they never confirmed (the form shows it pre-filled)."""
+    typed = acting.Destination(
+        config.host.strip().lower().rstrip("."), config.port, config.ssl_enabled
+    )
+    saved = settings_for(store)
+    if not saved.pk or acting.destination_of(saved) != typed:
+        return True
+    return saved.destination_set_by_id == request.user.pk or acting.trusted(request.user.pk, typed)
 
 
 def _connections(config: TransportConfig) -> list[tuple[str, int]]:
