@@ -123,6 +123,24 @@ def confirm(store: IdentityStore, user, shown: str) -> int:
     return len(ids)
 
 
+def release_if_unneeded(store: IdentityStore, store_settings: NotificationSettings) -> int:
+    """After a save: held rows need no answer once no password would go (SMTP user
+    authentication, or plain SMTP where none is sent); queue them like any other row."""
+    if uses_acting_credentials(store_settings) and destination_of(store_settings).ssl:
+        return 0
+    held = OutgoingMessage.objects.filter(store=store, status=Status.HELD)
+    ids = list(held.values_list("pk", flat=True))
+    held.filter(pk__in=ids).update(
+        status=Status.QUEUED,
+        destination=destination_of(store_settings).key,
+        last_error="",
+        next_attempt_at=timezone.now(),
+    )
+    if ids:
+        transaction.on_commit(lambda: dispatch(ids))
+    return len(ids)
+
+
 def decline(store: IdentityStore, user, shown: str) -> int:
     """Refuse the server: this admin's held mail of the store fails and loses its credentials."""
     store_settings, current = _current(store, shown)

@@ -323,3 +323,41 @@ def test_an_actor_never_shows_the_password():
     assert ROOT_PASSWORD not in repr(actor)
     assert ROOT_PASSWORD not in str(actor)
     assert ROOT_PASSWORD not in f"{actor!r} {[actor]}"
+
+
+def test_held_mail_is_listed_on_the_store_list_and_not_moved_by_send(
+    contoso, sales, make_object, alice_signed_in, root_client, smtp_server, memory_broker
+):
+    trap = capturing_server(smtp_server, "starttls")
+    make_object("contact", "Carl", "carl@partner.test")
+    point_store_at(alice_signed_in, contoso, trap)
+    edit_object(root_client, contoso, sales, "carl@partner.test")
+    row = OutgoingMessage.objects.get()
+
+    listing = root_client.get("/identity-stores/").content.decode()
+    alice_signed_in.post(
+        f"/identity-stores/{contoso.pk}/outbox/", {"action": "send", "message": [str(row.pk)]}
+    )
+
+    assert "waits for you to confirm a changed SMTP server" in listing and "Contoso AD" in listing
+    assert "waits for you" not in alice_signed_in.get("/identity-stores/").content.decode()
+    assert OutgoingMessage.objects.get().status == Status.HELD
+
+
+def test_held_mail_goes_without_a_password_once_the_store_turns_ssl_off(
+    contoso, sales, make_object, alice_signed_in, root_client, smtp_server, memory_broker,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    trap = capturing_server(smtp_server, "starttls")
+    plain = smtp_server("plain", users={"alice": PASSWORD})
+    make_object("contact", "Carl", "carl@partner.test")
+    point_store_at(alice_signed_in, contoso, trap)
+    edit_object(root_client, contoso, sales, "carl@partner.test")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        point_store_at(alice_signed_in, contoso, plain)
+    [task] = memory_broker()
+    tasks.deliver(task.ids)
+
+    assert [m.auth_user for m in plain.wait_for(1)] == [None]
+    assert plain.auth_secrets == [] and trap.auth_secrets == []

@@ -13,7 +13,7 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
-from .. import acting
+from .. import acting, acting_answers
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
 
@@ -58,3 +58,4 @@ def _record_destination(
         saved.save(update_fields=["destination_set_by", "destination_set_at"])
     if current.host:
         acting.record_decision(request.user, current, acting.Decision.SAVED)
+    acting_answers.release_if_unneeded(saved.store, saved)
