@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings as django_settings
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 
 from . import destinations
 from .models import ActingTrust, NotificationSettings, OutgoingMessage
@@ -149,7 +149,9 @@ def hold_untrusted(rows: list[OutgoingMessage], claimed_at: datetime) -> list[Ou
 
     Returns the rows to send. A held row gets its claimed attempt back: nothing was tried.
     """
-    stores = {row.store_id for row in rows if row.acting_credentials}
+    carrying = [row for row in rows if row.acting_credentials]
+    prefetch_related_objects(carrying, "triggered_by")  # named in the reason: one query
+    stores = {row.store_id for row in carrying}
     saved = {
         s.store_id: s
         for s in NotificationSettings.objects.filter(store_id__in=stores).select_related(

@@ -361,3 +361,21 @@ def test_held_mail_goes_without_a_password_once_the_store_turns_ssl_off(
 
     assert [m.auth_user for m in plain.wait_for(1)] == [None]
     assert plain.auth_secrets == [] and trap.auth_secrets == []
+
+
+def test_saving_the_page_without_touching_alices_server_trusts_nothing(
+    contoso, sales, make_object, alice_signed_in, root_client, smtp_server, memory_broker
+):
+    trap = capturing_server(smtp_server, "starttls")
+    make_object("contact", "Carl", "carl@partner.test")
+    point_store_at(alice_signed_in, contoso, trap)
+    point_store_at(root_client, contoso, trap, cc_recipients="root@dirmgr.test")  # a CC edit
+
+    edit_object(root_client, contoso, sales, "carl@partner.test")
+    [row] = deliver_all()
+
+    assert row.status == Status.HELD and trap.auth_secrets == []
+    assert (
+        "set by <strong>alice</strong>"
+        in root_client.get(SETTINGS_URL.format(contoso.pk)).content.decode()
+    )

@@ -50,12 +50,16 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
 def _record_destination(
     request: HttpRequest, saved: NotificationSettings, before: acting.Destination | None
 ) -> None:
-    """Saving trusts the destination for the saver's own sign-in; a change names who made it."""
+    """Saving a new destination names who set it and trusts it for the saver's own sign-in.
+
+    Saving the page without touching a server another admin set trusts nothing: that takes the
+    banner's Confirm, so an unrelated edit (a CC address) cannot approve it by accident.
+    """
     current = acting.destination_of(saved)
     if current != before:
         saved.destination_set_by = request.user
         saved.destination_set_at = timezone.now()
         saved.save(update_fields=["destination_set_by", "destination_set_at"])
-    if current.host:
+    if current.host and saved.destination_set_by_id == request.user.pk:
         acting.record_decision(request.user, current, acting.Decision.SAVED)
     acting_answers.release_if_unneeded(saved.store, saved)
