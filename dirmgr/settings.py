@@ -265,6 +265,10 @@ DIRMGR_DESTINATIONS_ALLOWED = env.list(
     default=env.list("TEST_SERVER_ALLOWED_DESTINATIONS", default=[]),
 )
 DIRMGR_DESTINATIONS_DENIED = env.list("DIRMGR_DESTINATIONS_DENIED", default=[])
+# Stores without SMTP user authentication sign in with the acting admin's own password, over TLS
+# only, to a server that admin saved or confirmed — or to one of these "network-or-host[:port]"
+# entries, which every admin trusts without a confirmation (notifications/acting.py).
+DIRMGR_ACTING_CREDENTIALS_HOSTS = env.list("DIRMGR_ACTING_CREDENTIALS_HOSTS", default=[])
 
 # Outgoing TLS (SMTP, token endpoint, Graph) trusts the system CAs plus this PEM bundle if set.
 SMTP_CA_BUNDLE = env.str("SMTP_CA_BUNDLE", default="")

@@ -46,11 +46,12 @@ SYNC_FIELDS = ("external_id", "source")
 class Actor:
     """Who made a change: an Admin Center account (or nobody, for schedules and sync) and the
     route. `credentials` is the admin's sign-in secret, kept only for mail that must go out with
-    it (stores without SMTP user authentication)."""
+    it (stores without SMTP user authentication); it never appears in the repr, so debug pages,
+    logs and error trackers that print an Actor do not show it."""
 
     user: Any = None
     route: str = Route.ADMIN_CENTER
-    credentials: str = ""
+    credentials: str = field(default="", repr=False)
     # False records events without writing mail (bulk imports); every route notifies by default.
     notify: bool = True
 

@@ -3,7 +3,9 @@ what happened. Celery runs this (tasks.py); nothing here knows about Celery.
 
 States (docs/delivery.md): queued → sending → sent, or → retrying → sending … → dead. A row is
 claimed by one conditional UPDATE, so two workers never send the same row; attempts are counted
-at the claim, so a message that keeps killing workers still reaches its last attempt.
+at the claim, so a message that keeps killing workers still reaches its last attempt. The claim
+is a lease the worker extends while its batch sends (lease.py); rows that would carry an admin's
+password somewhere that admin has not trusted are held instead of sent (acting.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.utils import timezone
 
 from identitystores import audit
 
+from . import acting, lease
 from .mime import ensure_message_id, render_message
 from .models import NotificationSettings, OutgoingMessage
 from .smtp_config import config_from_settings
@@ -59,13 +62,18 @@ class Retry:
 def deliver(ids: Sequence[int]) -> Retry | None:
     """Send whatever of `ids` is still due; the caller schedules the returned retry."""
     claimed_at, rows = claim(ids)
+    rows = acting.hold_untrusted(rows, claimed_at)
     if not rows:
         return None
     grouped = plan(rows)
+    outcomes = lease.run_leased(lambda: _run(grouped), [row.pk for row in rows], claimed_at)
+    return record(outcomes, claimed_at)
+
+
+def _run(grouped: dict[int, dict[TransportConfig | None, list]]) -> list[Outcome]:
     # uvloop: the event loop and socket writes in C take a tenth off the CPU per message.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        outcomes = runner.run(send_all(grouped))
-    return record(outcomes, claimed_at)
+        return runner.run(send_all(grouped))
 
 
 # -- claiming ------------------------------------------------------------------------------------
@@ -98,12 +106,14 @@ def _claim_chunk(ids: Sequence[int], now: datetime) -> list[int]:
     sql = (
         f"UPDATE {qn(OutgoingMessage._meta.db_table)} "
         f"SET {qn('status')} = %s, {qn('claimed_at')} = %s, {qn('last_attempt_at')} = %s, "
+        f"{qn('lease_until')} = %s, "
         f"{qn('attempts')} = {qn('attempts')} + 1 "
         f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))}) AND ({qn('status')} = %s "
         f"OR ({qn('status')} = %s AND {qn('next_attempt_at')} <= %s)) "
         f"RETURNING {qn('id')}"
     )
-    params = [Status.SENDING, stamp, stamp, *ids, Status.QUEUED, Status.RETRYING, stamp]
+    until = connection.ops.adapt_datetimefield_value(lease.lease_end(now))
+    params = [Status.SENDING, stamp, stamp, until, *ids, Status.QUEUED, Status.RETRYING, stamp]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [pk for (pk,) in cursor.fetchall()]

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.template import Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils.html import escape
 
+from . import acting
 from .events import DirectoryEvent, EventKind, Route
 from .models import NotificationSettings, OutgoingMessage
 from .outbox import enqueue, new_message
@@ -261,8 +262,9 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
     common = {
         "kind": kind,
         "triggered_by": event.actor,
-        # Only kept when the mail must go out with the acting admin's own sign-in.
-        "acting_credentials": "" if settings.use_smtp_auth else credentials,
+        # Only kept when the mail must go out with the acting admin's own sign-in; held at once
+        # when that admin has not trusted the store's server (notifications/acting.py).
+        **acting.queue_fields(settings, event.actor, credentials),
     }
     pending: list[OutgoingMessage] = []
     written = 0

@@ -87,6 +87,17 @@ class NotificationSettings(models.Model):
     )
     mb_days_before = models.PositiveSmallIntegerField(null=True, blank=True, validators=DAYS)
 
+    # Who last changed the SMTP destination (host, port, SSL) on the Notifications page, and when:
+    # named in the banner that asks other admins to confirm it (notifications/acting.py).
+    destination_set_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    destination_set_at = models.DateTimeField(null=True, blank=True)
+
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -123,10 +134,13 @@ class OutgoingMessage(models.Model):
     """One message in the outbox. Written with the change that caused it; a worker sends it.
 
     Life: queued → sending → sent, or → retrying → sending … → dead after the last attempt.
+    A row carrying an admin's sign-in credentials for a server that admin has not confirmed is
+    held (notifications/acting.py) until they confirm it (→ queued) or answer "Not me" (→ dead).
     """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        HELD = "held", "Waiting for confirmation"
         SENDING = "sending", "Sending"
         RETRYING = "retrying", "Retrying"
         SENT = "sent", "Sent"
@@ -149,6 +163,8 @@ class OutgoingMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Until when the claiming worker holds a "sending" row; extended while its batch still sends.
+    lease_until = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
@@ -163,6 +179,9 @@ class OutgoingMessage(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The SMTP destination (acting.Destination key) the row was queued for: acting credentials
+    # go only there, so a store repointed after queueing holds the row instead.
+    destination = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -174,6 +193,38 @@ class OutgoingMessage(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status == self.Status.SENDING
+
+
+class ActingTrust(models.Model):
+    """An admin's decision about one SMTP destination for their own sign-in credentials.
+
+    Saved or confirmed: mail that admin triggers may authenticate there with their sign-in
+    (over verified TLS only). Declined ("Not me"): their credentials never go there.
+    """
+
+    class Decision(models.TextChoices):
+        SAVED = "saved", "Saved on the Notifications page"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Not me"
+
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    destination = models.CharField(max_length=300)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "destination"], name="one_decision_per_server")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_decision_display()} {self.destination}"
+
+    @property
+    def trusted(self) -> bool:
+        return self.decision != self.Decision.DECLINED
 
 
 from .events import DirectoryEvent  # noqa: E402, F401

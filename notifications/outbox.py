@@ -16,6 +16,7 @@ from kombu.exceptions import OperationalError
 from identitystores import audit
 from identitystores.models import IdentityStore
 
+from .acting import destination_of
 from .mime import ensure_message_id
 from .models import NotificationSettings, OutgoingMessage
 
@@ -36,13 +37,18 @@ def new_message(
     kind: str = "change",
     triggered_by=None,
     acting_credentials: str = "",
+    held_reason: str = "",
 ) -> OutgoingMessage:
-    """An unsaved outbox row addressed from the store's From email address.
+    """An unsaved outbox row addressed from the store's From email address, recording the SMTP
+    destination it is queued for; with `held_reason` it waits for the acting admin's answer.
 
     The Message-ID is fixed now, so every attempt (and a duplicate after a worker crash) carries
     the same one and recipients' servers can tell them apart from new mail.
     """
     row = OutgoingMessage(
+        status=Status.HELD if held_reason else Status.QUEUED,
+        last_error=held_reason[:500],
+        destination=destination_of(settings).key,
         store=store,
         kind=kind,
         from_email=settings.from_email,

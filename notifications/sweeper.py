@@ -4,8 +4,9 @@ A task is lost when the broker was down at enqueue time, when a delayed retry ta
 with its broker, or when the worker holding it died. The sweeper (a beat job, every minute)
 looks only at the rows, never at the broker, and re-enqueues:
 - queued or retrying rows due for longer than MAIL_LOST_AFTER_SECONDS;
-- rows "sending" for longer than MAIL_SENDING_STALE_SECONDS (their worker died), which go back
-  to retrying — or to dead when they had no attempt left.
+- rows "sending" whose lease ran out (their worker died: a live worker extends the lease every
+  quarter of MAIL_SENDING_STALE_SECONDS while its batch sends), which go back to retrying — or
+  to dead when they had no attempt left. Held rows wait for their admin, not for the sweeper.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -50,10 +52,13 @@ def sweep(now: datetime | None = None) -> list[int]:
 
 def release_stale(now: datetime) -> list[int]:
     """Rows a dead worker held: back to retrying, or dead (and audited) without attempts left."""
-    stale = OutgoingMessage.objects.filter(
-        status=Status.SENDING,
+    # The lease is extended while the batch still sends; rows claimed before leases existed
+    # (lease_until empty) fall back to the claim time.
+    expired = Q(lease_until__lt=now) | Q(
+        lease_until__isnull=True,
         claimed_at__lt=now - timedelta(seconds=settings.MAIL_SENDING_STALE_SECONDS),
     )
+    stale = OutgoingMessage.objects.filter(expired, status=Status.SENDING)
     exhausted = list(stale.filter(attempts__gte=settings.MAIL_MAX_ATTEMPTS).select_related("store"))
     if exhausted:
         reason = f"{INTERRUPTED} No attempts left."

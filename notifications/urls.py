@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import template_views
-from .views import outbox, settings_page, test_server
+from .views import acting, outbox, settings_page, test_server
 
 app_name = "notifications"
 urlpatterns = [
@@ -26,6 +26,16 @@ urlpatterns = [
         name="email_template_delete",
     ),
     path("identity-stores/<id:store_id>/outbox/", outbox.outbox_page, name="outbox"),
+    path(
+        "identity-stores/<id:store_id>/smtp-server/confirm/",
+        acting.confirm,
+        name="acting_confirm",
+    ),
+    path(
+        "identity-stores/<id:store_id>/smtp-server/not-me/",
+        acting.decline,
+        name="acting_decline",
+    ),
     path(
         "identity-stores/<id:store_id>/configurations/notifications/",
         settings_page.notifications_page,

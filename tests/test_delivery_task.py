@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from identitystores.models import AuditEntry
 from notifications import delivery, tasks
-from notifications.models import NotificationSettings, OutgoingMessage
+from notifications.models import ActingTrust, NotificationSettings, OutgoingMessage
 from notifications.outbox import enqueue, new_message
 from tests.servers.aio import run
 
@@ -162,18 +162,25 @@ def test_it_records_recipients_the_server_refused_on_a_sent_message(mail_setting
     assert mail_settings.server.wait_for(1)[0].rcpt_tos == ["user0@contoso.test"]
 
 
-def test_it_connects_with_the_acting_admins_credentials(mail_settings, smtp_server, memory_broker):
-    server = smtp_server(users={"alice": ADMIN_PASSWORD})
+def test_it_connects_with_the_acting_admins_credentials(
+    mail_settings, alice, smtp_server, memory_broker
+):
+    server = smtp_server("starttls", users={"alice": ADMIN_PASSWORD})
     mail_settings.port = server.port
+    mail_settings.ssl_enabled = True
     mail_settings.save()
+    ActingTrust.objects.create(
+        user=alice, destination=f"127.0.0.1:{server.port}/ssl", decision="saved"
+    )
     credentials = json.dumps({"username": "alice", "password": ADMIN_PASSWORD})
-    with_admin = make_rows(mail_settings, acting_credentials=credentials)
+    with_admin = make_rows(mail_settings, acting_credentials=credentials, triggered_by=alice)
     scheduled = make_rows(mail_settings)
 
     tasks.deliver(with_admin + scheduled)
 
     received = server.wait_for(2)
     assert sorted((m.auth_user for m in received), key=str) == [None, "alice"]
+    assert all(m.tls for m in received)
     assert [row.acting_credentials for row in rows(with_admin + scheduled)] == ["", ""]
     raw = OutgoingMessage.objects.filter(pk__in=with_admin).values_list(
         "acting_credentials", flat=True

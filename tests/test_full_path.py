@@ -1,6 +1,7 @@
 """The whole path: an admin adds a member in the Admin Center; a real Celery worker over Redis
-delivers the notifications to the aiosmtpd server, signed in with the admin's own credentials
-(the store uses no SMTP user authentication), to exactly the recipients the rules name."""
+delivers the notifications to the aiosmtpd server over STARTTLS, signed in with the admin's own
+credentials (the store uses no SMTP user authentication), to exactly the recipients the rules
+name."""
 
 import time
 from collections import Counter
@@ -8,7 +9,7 @@ from collections import Counter
 import pytest
 from django.test import Client
 
-from notifications.models import OutgoingMessage
+from notifications.models import ActingTrust, OutgoingMessage
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -27,8 +28,9 @@ def wait_for_outbox(count: int, worker, timeout: float = 30.0) -> None:
 def test_it_delivers_a_membership_change_made_in_the_ui(
     alice, contoso_mail, make_object, smtp_server, celery_worker
 ):
-    server = smtp_server("plain", users={"alice": PASSWORD}, auth_required=True)
+    server = smtp_server("starttls", users={"alice": PASSWORD}, auth_required=True)
     contoso_mail.port = server.port
+    contoso_mail.ssl_enabled = True  # the admin's password goes over verified TLS only
     contoso_mail.to_recipients = "helpdesk@contoso.test"
     contoso_mail.notify_added_member = True
     contoso_mail.notify_group_owners = True
@@ -44,6 +46,10 @@ def test_it_delivers_a_membership_change_made_in_the_ui(
 
     client = Client()
     client.post("/login/", {"username": "alice", "password": PASSWORD})
+    # Alice trusts the server she saved (here: as if she had pressed Save on the page).
+    ActingTrust.objects.create(
+        user=alice, destination=f"127.0.0.1:{server.port}/ssl", decision="saved"
+    )
     response = client.post(
         f"/identity-stores/{contoso_mail.store_id}/directory/{sales.pk}/",
         {"action": "add_member", "member-reference": "carl@partner.test"},

@@ -81,9 +81,9 @@ def send_one(store, subject):
 
 def test_it_never_reveals_a_secret_or_token(scenario, smtp_server, caplog):
     store, client, idp = scenario
-    # 1. No SMTP user authentication: the admin's own sign-in credentials are used.
-    own = smtp_server("plain", users={"alice": SIGN_IN_PASSWORD}, auth_required=True)
-    assert press_test(client, store, basic_form(own))["ok"]
+    # 1. No SMTP user authentication: the admin's own sign-in credentials are used (over TLS).
+    own = smtp_server("starttls", users={"alice": SIGN_IN_PASSWORD}, auth_required=True)
+    assert press_test(client, store, basic_form(own, ssl_enabled="on"))["ok"]
 
     # 2. Basic: configure, look at the page, test, send; then a server that refuses us.
     basic = smtp_server("plain", users={"svc": SMTP_PASSWORD}, auth_required=True)

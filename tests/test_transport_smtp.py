@@ -87,9 +87,16 @@ def test_it_authenticates_with_login_when_only_login_is_offered(smtp_server):
 
 
 def test_it_uses_the_acting_admins_credentials_without_smtp_auth(smtp_server):
-    server = smtp_server(users={"alice": SECRET})
+    server = smtp_server("starttls", users={"alice": SECRET})
     deliver(server.transport_config(auth="none", username="alice", password=SECRET))
     assert server.wait_for(1)[0].auth_user == "alice"
+
+
+def test_it_never_sends_the_acting_admins_credentials_over_plain_smtp(smtp_server):
+    server = smtp_server("plain", users={"alice": SECRET})
+    deliver(server.transport_config(auth="none", username="alice", password=SECRET))
+    assert server.wait_for(1)[0].auth_user is None
+    assert server.auth_secrets == []
 
 
 def test_it_relays_acting_admin_mail_when_the_server_offers_no_auth(smtp_server):

@@ -1,5 +1,5 @@
-"""SMTP delivery with aiosmtplib: no AUTH, the acting admin's or Basic credentials, STARTTLS or
-implicit TLS, one connection kept open across calls.
+"""SMTP delivery with aiosmtplib: no AUTH, the acting admin's (over TLS only) or Basic
+credentials, STARTTLS or implicit TLS, one connection kept open across calls.
 
 `send_rendered` passes wire bytes and envelope straight to `sendmail` (the outbox workers' path);
 `send` takes an EmailMessage, which aiosmtplib flattens (the Test Server button's path). One
@@ -37,6 +37,7 @@ class SMTPTransport:
         self.where = f"{config.host}:{config.port}"
         self._smtp: aiosmtplib.SMTP | None = None
         self._lock = asyncio.Lock()
+        self._withheld = False  # the acting admin's credentials were not sent (plain SMTP)
 
     async def send(self, message: EmailMessage) -> SendResult:
         sender = parseaddr(str(message.get("From", "")))[1] or self.config.from_email
@@ -153,10 +154,14 @@ class SMTPTransport:
         await smtp.ehlo()
 
     async def _authenticate(self, smtp: aiosmtplib.SMTP) -> None:
-        """Basic: PLAIN or LOGIN as offered. No auth: the acting admin's credentials, if any."""
+        """Basic: PLAIN or LOGIN as offered. No auth: the acting admin's credentials, if any, and
+        only over verified TLS — never over plain SMTP, where anyone on the path reads them."""
         if not self.config.username:
             if self.config.auth == "basic":
                 raise TransportError("Basic authentication needs an SMTP username.", permanent=True)
+            return
+        if self.config.auth == "none" and not self.config.ssl_enabled:
+            self._withheld = True
             return
         offered = smtp.server_auth_methods if smtp.supports_extension("auth") else []
         if "plain" in offered:
@@ -177,4 +182,11 @@ class SMTPTransport:
             self._smtp = None
 
     def _error(self, exc: Exception) -> TransportError:
-        return smtp_error(exc, self.where, self.config.timeout)
+        error = smtp_error(exc, self.where, self.config.timeout)
+        if self._withheld and error.reply.startswith("530"):
+            error.hint = (
+                f"{self.where} requires authentication, but sign-in credentials are sent only "
+                "over SSL: turn on SSL enabled for sign-in credentials to be used, or select "
+                "Use SMTP user authentication."
+            )
+        return error

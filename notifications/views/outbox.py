@@ -17,7 +17,7 @@ from ..models import OutgoingMessage
 Status = OutgoingMessage.Status
 PAGE_SIZE = 50
 FILTERS = {
-    "pending": ("Pending", [Status.QUEUED, Status.SENDING, Status.RETRYING]),
+    "pending": ("Pending", [Status.QUEUED, Status.HELD, Status.SENDING, Status.RETRYING]),
     "failed": ("Failed", [Status.DEAD]),
     "all": ("All", None),
 }

@@ -6,12 +6,14 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
+from .. import acting, acting_answers
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
 
@@ -28,11 +30,13 @@ def settings_for(store: IdentityStore) -> NotificationSettings:
 def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)
     instance = settings_for(store)
+    before = acting.destination_of(instance) if instance.pk else None
     form = NotificationSettingsForm(request.POST or None, instance=instance, store=store)
     if request.method == "POST":
         if form.is_valid():
             with transaction.atomic():
                 form.save()
+                _record_destination(request, form.instance, before)
                 changes = form.audit_changes()
                 if changes:
                     audit.record(store, request.user, "notification settings changed", changes)
@@ -41,3 +45,21 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
         messages.error(request, "The settings were not saved. Correct the fields marked below.")
     context = {"store": store, "form": form, "nav": "stores", "store_nav": "notifications"}
     return render(request, "notifications/settings.html", context)
+
+
+def _record_destination(
+    request: HttpRequest, saved: NotificationSettings, before: acting.Destination | None
+) -> None:
+    """Saving a new destination names who set it and trusts it for the saver's own sign-in.
+
+    Saving the page without touching a server another admin set trusts nothing: that takes the
+    banner's Confirm, so an unrelated edit (a CC address) cannot approve it by accident.
+    """
+    current = acting.destination_of(saved)
+    if current != before:
+        saved.destination_set_by = request.user
+        saved.destination_set_at = timezone.now()
+        saved.save(update_fields=["destination_set_by", "destination_set_at"])
+    if current.host and saved.destination_set_by_id == request.user.pk:
+        acting.record_decision(request.user, current, acting.Decision.SAVED)
+    acting_answers.release_if_unneeded(saved.store, saved)

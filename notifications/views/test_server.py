@@ -13,10 +13,11 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.signin import acting_credentials
 
-from .. import ratelimit
+from .. import acting, ratelimit
 from ..addresses import normalise_address
 from ..forms import NotificationSettingsForm
 from ..test_server import TestResult, send_test_message
+from ..transports import TransportConfig
 from .settings_page import settings_for
 
 RATE_LIMIT = 5  # attempts per admin per minute
@@ -42,7 +43,7 @@ def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
     # A refused SMTP Server or Token Endpoint is a field error above; the transports apply the
     # destination policy again to the address they connect to.
     config = form.transport_config()
-    if config.auth == "none":
+    if config.auth == "none" and _may_use_sign_in(request, store, config):
         username, password = acting_credentials(request)
         config = dataclasses.replace(config, username=username, password=password)
     result = send_test_message(config, recipient, store_name=store.name, store_id=store.pk)
@@ -54,6 +55,18 @@ def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
         [("Test Notification", f"{config.host}:{config.port} → {recipient}", result.message)],
     )
     return _respond(request, store, result, {})
+
+
+def _may_use_sign_in(request: HttpRequest, store, config: TransportConfig) -> bool:
+    """The admin's password goes where they typed a new server, or to one they trust — not to
+    the saved server another admin set and they never confirmed (the form shows it pre-filled)."""
+    typed = acting.Destination(
+        config.host.strip().lower().rstrip("."), config.port, config.ssl_enabled
+    )
+    saved = settings_for(store)
+    if not saved.pk or acting.destination_of(saved) != typed:
+        return True
+    return saved.destination_set_by_id == request.user.pk or acting.trusted(request.user.pk, typed)
 
 
 def _respond(request, store, result: TestResult, errors: dict, status: int = 200) -> HttpResponse:

@@ -95,6 +95,7 @@ class SMTPTestServer:
     data_reply: str | None = None
     drop_on: str | None = None  # "MAIL", "RCPT" or "DATA": abort the connection there
     hang_on: str | None = None  # same commands: no answer until the server stops
+    data_delay: float = 0.0  # seconds to wait before answering DATA (a slow server)
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -104,6 +105,7 @@ class SMTPTestServer:
         self.received: list[Received] = []
         self.count = 0
         self.auth_attempts: list[tuple[str, str]] = []  # (mechanism, user)
+        self.auth_secrets: list[str] = []  # every password AUTH PLAIN/LOGIN carried (capturing)
         self.connections = 0
         self._condition = threading.Condition()
         self._controller: _Controller | None = None
@@ -184,6 +186,7 @@ class SMTPTestServer:
         assert isinstance(auth_data, LoginPassword)
         user = auth_data.login.decode()
         self.auth_attempts.append((mechanism, user))
+        self.auth_secrets.append(auth_data.password.decode())
         if self.users.get(user) == auth_data.password.decode():
             return AuthResult(success=True, auth_data=user)
         # handled=False: aiosmtpd sends the reply itself (handled=True would hang the client)
@@ -251,6 +254,8 @@ class _Handler:
             return "421 4.4.2 connection dropped"
         if self.server.data_reply:
             return self.server.data_reply
+        if self.server.data_delay:
+            await asyncio.sleep(self.server.data_delay)
         tls = self.server.mode == "tls" or session.ssl is not None
         self.server._record(envelope, session, tls)
         return "250 2.0.0 OK queued"
