@@ -14,6 +14,21 @@ from django.core.exceptions import ImproperlyConfigured
 from django.views.decorators.debug import sensitive_variables
 
 
+class Secret(str):
+    """A plaintext secret: a str everywhere, but its repr is masked.
+
+    Django's error reports and debug pages print every frame's variables with repr, including
+    Django's own frames (the ORM preparing a value for the database), which no
+    ``sensitive_variables`` can reach. Decrypted values and typed secret boxes are Secrets, so
+    those frames show the mask instead of the password.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'********'"
+
+
 class DecryptionError(Exception):
     """A stored secret cannot be decrypted with any configured key."""
 

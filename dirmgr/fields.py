@@ -1,7 +1,8 @@
 """EncryptedTextField: a text column holding a Fernet token; Python code sees the plaintext.
 
-Empty string means "not set" and is stored as-is (nothing to hide). The plaintext is never put into
-forms by this field: model forms exclude it and pages show only whether it is set.
+Decrypted values are `crypto.Secret`s, masked in any repr. Empty string means "not set" and is
+stored as-is (nothing to hide). The plaintext is never put into forms by this field: model forms
+exclude it and pages show only whether it is set.
 """
 
 from django.db import models
@@ -21,7 +22,7 @@ class EncryptedTextField(models.TextField):
     def from_db_value(self, value, expression, connection):
         if not value:
             return ""
-        return crypto.decrypt(value)
+        return crypto.Secret(crypto.decrypt(value))
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)

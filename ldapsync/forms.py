@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django import forms
 
 from identitystores.audit import SECRET_CHANGED
+from notifications.forms import SecretField
 
 from .connection import DirectoryError, check_destination
 from .mapping import PRESETS
@@ -28,12 +29,7 @@ def initial_for(store) -> dict:
 
 
 class ConnectionForm(forms.ModelForm):
-    bind_password = forms.CharField(
-        label="Bind password",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )
+    bind_password = SecretField("Bind password")
 
     class Meta:
         model = DirectoryConnection

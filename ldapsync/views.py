@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from dirmgr.queueing import BROKER_UNREACHABLE, queue_task
@@ -37,6 +38,7 @@ def _directory_store(request: HttpRequest, store_id: int) -> IdentityStore:
     return store
 
 
+@sensitive_post_parameters("bind_password")
 @require_http_methods(["GET", "POST"])
 def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
     store = _directory_store(request, store_id)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dirmgr import formfields
+from dirmgr import crypto, formfields
 from identitystores.audit import SECRET_CHANGED
 from identitystores.models import IdentityStore
 
@@ -89,6 +89,9 @@ class SecretField(forms.CharField):
             max_length=4096,
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         )
+
+    def to_python(self, value) -> str:
+        return crypto.Secret(super().to_python(value))
 
 
 def days_field() -> forms.IntegerField:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from identitystores import audit
@@ -14,7 +15,7 @@ from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
 from .. import acting, acting_answers
-from ..forms import NotificationSettingsForm
+from ..forms import SECRET_LABELS, NotificationSettingsForm
 from ..models import NotificationSettings
 
 
@@ -26,6 +27,7 @@ def settings_for(store: IdentityStore) -> NotificationSettings:
         return NotificationSettings(store=store)
 
 
+@sensitive_post_parameters(*SECRET_LABELS)
 @require_http_methods(["GET", "POST"])
 def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)
