@@ -22,8 +22,8 @@ import aiosmtplib
 import requests
 
 from ..destinations import DestinationRefused, NothingAnswered
-from ..diagnostics import smtp_hint
 from .base import TransportError
+from .diagnostics import smtp_hint
 from .http import RedirectRefused
 
 log = logging.getLogger(__name__)

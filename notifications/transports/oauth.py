@@ -27,8 +27,8 @@ from django.core.cache import cache
 
 from dirmgr import crypto
 
-from ..diagnostics import token_hint
 from .base import TransportConfig, TransportError
+from .diagnostics import token_hint
 from .errors import network_error
 from .http import HttpClient
 
