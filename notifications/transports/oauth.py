@@ -1,9 +1,9 @@
 """OAuth 2.0 access tokens from the store's Token Endpoint (msal), shared by every worker.
 
 Each worker process keeps one msal application per (authority, client, secret); its token cache
-is an msal `SerializableTokenCache` whose state lives encrypted in Django's cache, so a token
-fetched by one process is reused by all until msal deems it close to expiry. Tokens are needed
-per SMTP connection (XOAUTH2) or per Graph call, never fetched per message.
+is shared by all processes (`token_cache`), so a token fetched by one process is reused by all
+until msal deems it close to expiry. Tokens are needed per SMTP connection (XOAUTH2) or per
+Graph call, never fetched per message.
 
 Grants: with Username/Password the password grant of a confidential client (cache first via
 `acquire_token_silent`); without them the client-credentials grant (app-only).
@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import logging
 import re
-import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -23,10 +22,8 @@ import msal
 import msal.exceptions
 import requests
 from django.conf import settings
-from django.core.cache import cache
 
-from dirmgr import crypto
-
+from . import token_cache
 from .base import TransportConfig, TransportError
 from .diagnostics import token_hint
 from .errors import network_error
@@ -37,8 +34,6 @@ log = logging.getLogger(__name__)
 APP_ONLY_SMTP_SCOPE = "https://outlook.office365.com/.default"
 DELEGATED_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
 DELEGATED_SMTP_SCOPES = {DELEGATED_SMTP_SCOPE.lower(), "https://outlook.office365.com/smtp.send"}
-# An encrypted cache entry outlives its access tokens so refresh tokens can be used.
-CACHE_SECONDS = 24 * 3600
 # msal applications kept per process (one per distinct configuration).
 MAX_APPS = 64
 # Errors the identity provider itself calls temporary (RFC 6749 §5.2 / §4.1.2.1).
@@ -112,25 +107,25 @@ class TokenProvider:
         self.spec = spec
 
     def get(self) -> AccessToken:
-        with _lock(self.spec.cache_key):
+        with token_cache.lock(self.spec.cache_key):
             app = self._app()
-            _load(self.spec.cache_key, app.token_cache)
+            token_cache.load(self.spec.cache_key, app.token_cache)
             try:
                 result = self._acquire(app)
             finally:
-                _save(self.spec.cache_key, app.token_cache)
+                token_cache.save(self.spec.cache_key, app.token_cache)
         return self._checked(result)
 
     def forget(self, token: str) -> None:
         """Drop a token the server refused, so the next `get()` fetches a fresh one."""
-        with _lock(self.spec.cache_key):
+        with token_cache.lock(self.spec.cache_key):
             app = self._app()
-            token_cache = app.token_cache
-            _load(self.spec.cache_key, token_cache)
+            tokens = app.token_cache
+            token_cache.load(self.spec.cache_key, tokens)
             at = msal.TokenCache.CredentialType.ACCESS_TOKEN
-            for item in list(token_cache.search(at, query={"secret": token})):
-                token_cache.remove_at(item)
-            _save(self.spec.cache_key, token_cache)
+            for item in list(tokens.search(at, query={"secret": token})):
+                tokens.remove_at(item)
+            token_cache.save(self.spec.cache_key, tokens)
 
     def _acquire(self, app: msal.ConfidentialClientApplication) -> dict:
         scopes = list(self.spec.scopes)
@@ -212,9 +207,6 @@ class TokenProvider:
 
 
 _apps: dict[str, msal.ConfidentialClientApplication] = {}
-_locks: dict[str, threading.Lock] = {}
-_seen: dict[str, str] = {}  # the encrypted state each process last loaded or stored, per key
-_registry_lock = threading.Lock()
 
 
 def _new_app(spec: TokenSpec) -> msal.ConfidentialClientApplication:
@@ -228,29 +220,6 @@ def _new_app(spec: TokenSpec) -> msal.ConfidentialClientApplication:
         http_client=HttpClient(spec.timeout, authority=spec.authority),
         token_cache=msal.SerializableTokenCache(),
     )
-
-
-def _lock(key: str) -> threading.Lock:
-    with _registry_lock:
-        return _locks.setdefault(key, threading.Lock())
-
-
-def _load(key: str, token_cache: msal.SerializableTokenCache) -> None:
-    blob = cache.get(key)
-    if not blob or blob == _seen.get(key):
-        return
-    try:
-        token_cache.deserialize(crypto.decrypt(blob))
-    except crypto.DecryptionError:
-        return  # written with a retired key: start afresh
-    _seen[key] = blob
-
-
-def _save(key: str, token_cache: msal.SerializableTokenCache) -> None:
-    if token_cache.has_state_changed:
-        blob = crypto.encrypt(token_cache.serialize())
-        cache.set(key, blob, timeout=CACHE_SECONDS)
-        _seen[key] = blob
 
 
 def _msal_status(exc: Exception) -> int:
