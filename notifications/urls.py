@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import template_views
-from .views import acting, outbox, settings_page, test_server
+from .views import acting, outbox, server_check, settings_page
 
 app_name = "notifications"
 urlpatterns = [
@@ -43,7 +43,7 @@ urlpatterns = [
     ),
     path(
         "identity-stores/<id:store_id>/configurations/notifications/test-server/",
-        test_server.test_server,
+        server_check.check_server,
         name="test_server",
     ),
 ]
