@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -23,10 +22,8 @@ import msal.exceptions
 import requests
 from django.conf import settings
 
-from . import token_cache
+from . import token_cache, token_errors
 from .base import TransportConfig, TransportError
-from .diagnostics import token_hint
-from .errors import network_error
 from .http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -36,8 +33,6 @@ DELEGATED_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
 DELEGATED_SMTP_SCOPES = {DELEGATED_SMTP_SCOPE.lower(), "https://outlook.office365.com/smtp.send"}
 # msal applications kept per process (one per distinct configuration).
 MAX_APPS = 64
-# Errors the identity provider itself calls temporary (RFC 6749 §5.2 / §4.1.2.1).
-TRANSIENT_ERRORS = {"server_error", "temporarily_unavailable"}
 
 
 @dataclass(frozen=True)
@@ -172,33 +167,10 @@ class TokenProvider:
     def _checked(self, result: dict | None) -> AccessToken:
         if result and "access_token" in result:
             return AccessToken(result["access_token"], result.get("token_source") == "cache")
-        result = result or {"error": "no_token", "error_description": "no token returned"}
-        error = str(result.get("error", "unknown_error"))
-        description = _scrub(_first_sentence(str(result.get("error_description", ""))), self.spec)
-        raise TransportError(
-            f"The token endpoint refused the request: {error}: {description}",
-            permanent=error not in TRANSIENT_ERRORS,
-            reply=f"{error}: {description}",
-            hint=token_hint(description),
-        )
+        raise token_errors.refused(result, secrets=(self.spec.client_secret, self.spec.password))
 
     def _http_error(self, exc: Exception) -> TransportError:
-        """msal raises `MsalServiceError("HTTP Error: 500")` for 5xx it replays from its throttle
-        cache, and lets requests' errors through for fresh ones."""
-        response = getattr(exc, "response", None)
-        status = response.status_code if response is not None else _msal_status(exc)
-        if status:
-            return TransportError(
-                f"The token endpoint {self._where} answered HTTP {status}"
-                + (" (a temporary server error)." if status >= 500 else "."),
-                permanent=status < 500,
-                reply=f"HTTP {status}",
-            )
-        found = network_error(exc, self._where, self.spec.timeout)
-        return found or TransportError(
-            f"The token endpoint {self._where} could not be reached ({type(exc).__name__}).",
-            permanent=False,
-        )
+        return token_errors.http_error(exc, self._where, self.spec.timeout)
 
     @property
     def _where(self) -> str:
@@ -220,20 +192,3 @@ def _new_app(spec: TokenSpec) -> msal.ConfidentialClientApplication:
         http_client=HttpClient(spec.timeout, authority=spec.authority),
         token_cache=msal.SerializableTokenCache(),
     )
-
-
-def _msal_status(exc: Exception) -> int:
-    found = re.search(r"HTTP Error: (\d{3})", str(exc))
-    return int(found.group(1)) if found else 0
-
-
-def _first_sentence(text: str) -> str:
-    """Entra descriptions end in trace and correlation ids, useless to an admin."""
-    return text.split("\r\n")[0].split(" Trace ID:")[0].strip()
-
-
-def _scrub(text: str, spec: TokenSpec) -> str:
-    for secret in (spec.client_secret, spec.password):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
