@@ -1,28 +1,27 @@
 from django.urls import path
 
-from . import template_views
-from .views import acting, outbox, settings_page, test_server
+from .views import acting, outbox, server_check, settings_page, templates
 
 app_name = "notifications"
 urlpatterns = [
     path(
         "identity-stores/<id:store_id>/email-templates/",
-        template_views.template_list,
+        templates.template_list,
         name="email_templates",
     ),
     path(
         "identity-stores/<id:store_id>/email-templates/new/",
-        template_views.template_edit,
+        templates.template_edit,
         name="email_template_create",
     ),
     path(
         "identity-stores/<id:store_id>/email-templates/<id:template_id>/",
-        template_views.template_edit,
+        templates.template_edit,
         name="email_template_edit",
     ),
     path(
         "identity-stores/<id:store_id>/email-templates/<id:template_id>/delete/",
-        template_views.template_delete,
+        templates.template_delete,
         name="email_template_delete",
     ),
     path("identity-stores/<id:store_id>/outbox/", outbox.outbox_page, name="outbox"),
@@ -43,7 +42,7 @@ urlpatterns = [
     ),
     path(
         "identity-stores/<id:store_id>/configurations/notifications/test-server/",
-        test_server.test_server,
+        server_check.check_server,
         name="test_server",
     ),
 ]

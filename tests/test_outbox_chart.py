@@ -2,8 +2,8 @@
 
 from datetime import UTC, date, datetime
 
-from notifications import outbox_chart
 from notifications.models import OutgoingMessage
+from notifications.views import outbox_chart
 
 Status = OutgoingMessage.Status
 

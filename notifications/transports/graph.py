@@ -16,8 +16,8 @@ from urllib.parse import quote, urlsplit
 import requests
 from django.conf import settings
 
-from ..diagnostics import smtp_hint
 from .base import RenderedMessage, SendResult, TransportConfig, TransportError
+from .diagnostics import smtp_hint
 from .errors import network_error
 from .http import HttpClient
 from .oauth import AccessToken, TokenProvider, TokenSpec

@@ -1,9 +1,9 @@
 """OAuth 2.0 access tokens from the store's Token Endpoint (msal), shared by every worker.
 
 Each worker process keeps one msal application per (authority, client, secret); its token cache
-is an msal `SerializableTokenCache` whose state lives encrypted in Django's cache, so a token
-fetched by one process is reused by all until msal deems it close to expiry. Tokens are needed
-per SMTP connection (XOAUTH2) or per Graph call, never fetched per message.
+is shared by all processes (`token_cache`), so a token fetched by one process is reused by all
+until msal deems it close to expiry. Tokens are needed per SMTP connection (XOAUTH2) or per
+Graph call, never fetched per message.
 
 Grants: with Username/Password the password grant of a confidential client (cache first via
 `acquire_token_silent`); without them the client-credentials grant (app-only).
@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
-import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -23,13 +21,9 @@ import msal
 import msal.exceptions
 import requests
 from django.conf import settings
-from django.core.cache import cache
 
-from dirmgr import crypto
-
-from ..diagnostics import token_hint
+from . import token_cache, token_errors
 from .base import TransportConfig, TransportError
-from .errors import network_error
 from .http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -37,12 +31,8 @@ log = logging.getLogger(__name__)
 APP_ONLY_SMTP_SCOPE = "https://outlook.office365.com/.default"
 DELEGATED_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
 DELEGATED_SMTP_SCOPES = {DELEGATED_SMTP_SCOPE.lower(), "https://outlook.office365.com/smtp.send"}
-# An encrypted cache entry outlives its access tokens so refresh tokens can be used.
-CACHE_SECONDS = 24 * 3600
 # msal applications kept per process (one per distinct configuration).
 MAX_APPS = 64
-# Errors the identity provider itself calls temporary (RFC 6749 §5.2 / §4.1.2.1).
-TRANSIENT_ERRORS = {"server_error", "temporarily_unavailable"}
 
 
 @dataclass(frozen=True)
@@ -112,25 +102,25 @@ class TokenProvider:
         self.spec = spec
 
     def get(self) -> AccessToken:
-        with _lock(self.spec.cache_key):
+        with token_cache.lock(self.spec.cache_key):
             app = self._app()
-            _load(self.spec.cache_key, app.token_cache)
+            token_cache.load(self.spec.cache_key, app.token_cache)
             try:
                 result = self._acquire(app)
             finally:
-                _save(self.spec.cache_key, app.token_cache)
+                token_cache.save(self.spec.cache_key, app.token_cache)
         return self._checked(result)
 
     def forget(self, token: str) -> None:
         """Drop a token the server refused, so the next `get()` fetches a fresh one."""
-        with _lock(self.spec.cache_key):
+        with token_cache.lock(self.spec.cache_key):
             app = self._app()
-            token_cache = app.token_cache
-            _load(self.spec.cache_key, token_cache)
+            tokens = app.token_cache
+            token_cache.load(self.spec.cache_key, tokens)
             at = msal.TokenCache.CredentialType.ACCESS_TOKEN
-            for item in list(token_cache.search(at, query={"secret": token})):
-                token_cache.remove_at(item)
-            _save(self.spec.cache_key, token_cache)
+            for item in list(tokens.search(at, query={"secret": token})):
+                tokens.remove_at(item)
+            token_cache.save(self.spec.cache_key, tokens)
 
     def _acquire(self, app: msal.ConfidentialClientApplication) -> dict:
         scopes = list(self.spec.scopes)
@@ -177,33 +167,10 @@ class TokenProvider:
     def _checked(self, result: dict | None) -> AccessToken:
         if result and "access_token" in result:
             return AccessToken(result["access_token"], result.get("token_source") == "cache")
-        result = result or {"error": "no_token", "error_description": "no token returned"}
-        error = str(result.get("error", "unknown_error"))
-        description = _scrub(_first_sentence(str(result.get("error_description", ""))), self.spec)
-        raise TransportError(
-            f"The token endpoint refused the request: {error}: {description}",
-            permanent=error not in TRANSIENT_ERRORS,
-            reply=f"{error}: {description}",
-            hint=token_hint(description),
-        )
+        raise token_errors.refused(result, secrets=(self.spec.client_secret, self.spec.password))
 
     def _http_error(self, exc: Exception) -> TransportError:
-        """msal raises `MsalServiceError("HTTP Error: 500")` for 5xx it replays from its throttle
-        cache, and lets requests' errors through for fresh ones."""
-        response = getattr(exc, "response", None)
-        status = response.status_code if response is not None else _msal_status(exc)
-        if status:
-            return TransportError(
-                f"The token endpoint {self._where} answered HTTP {status}"
-                + (" (a temporary server error)." if status >= 500 else "."),
-                permanent=status < 500,
-                reply=f"HTTP {status}",
-            )
-        found = network_error(exc, self._where, self.spec.timeout)
-        return found or TransportError(
-            f"The token endpoint {self._where} could not be reached ({type(exc).__name__}).",
-            permanent=False,
-        )
+        return token_errors.http_error(exc, self._where, self.spec.timeout)
 
     @property
     def _where(self) -> str:
@@ -212,9 +179,6 @@ class TokenProvider:
 
 
 _apps: dict[str, msal.ConfidentialClientApplication] = {}
-_locks: dict[str, threading.Lock] = {}
-_seen: dict[str, str] = {}  # the encrypted state each process last loaded or stored, per key
-_registry_lock = threading.Lock()
 
 
 def _new_app(spec: TokenSpec) -> msal.ConfidentialClientApplication:
@@ -228,43 +192,3 @@ def _new_app(spec: TokenSpec) -> msal.ConfidentialClientApplication:
         http_client=HttpClient(spec.timeout, authority=spec.authority),
         token_cache=msal.SerializableTokenCache(),
     )
-
-
-def _lock(key: str) -> threading.Lock:
-    with _registry_lock:
-        return _locks.setdefault(key, threading.Lock())
-
-
-def _load(key: str, token_cache: msal.SerializableTokenCache) -> None:
-    blob = cache.get(key)
-    if not blob or blob == _seen.get(key):
-        return
-    try:
-        token_cache.deserialize(crypto.decrypt(blob))
-    except crypto.DecryptionError:
-        return  # written with a retired key: start afresh
-    _seen[key] = blob
-
-
-def _save(key: str, token_cache: msal.SerializableTokenCache) -> None:
-    if token_cache.has_state_changed:
-        blob = crypto.encrypt(token_cache.serialize())
-        cache.set(key, blob, timeout=CACHE_SECONDS)
-        _seen[key] = blob
-
-
-def _msal_status(exc: Exception) -> int:
-    found = re.search(r"HTTP Error: (\d{3})", str(exc))
-    return int(found.group(1)) if found else 0
-
-
-def _first_sentence(text: str) -> str:
-    """Entra descriptions end in trace and correlation ids, useless to an admin."""
-    return text.split("\r\n")[0].split(" Trace ID:")[0].strip()
-
-
-def _scrub(text: str, spec: TokenSpec) -> str:
-    for secret in (spec.client_secret, spec.password):
-        if secret:
-            text = text.replace(secret, "***")
-    return text

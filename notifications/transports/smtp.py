@@ -22,7 +22,7 @@ from django.conf import settings
 from .. import destinations
 from . import tls
 from .base import RenderedMessage, SendResult, TransportConfig, TransportError
-from .errors import smtp_error
+from .smtp_errors import smtp_error
 
 log = logging.getLogger(__name__)
 # One mail transaction (MAIL, RCPT…, DATA) on a connected client: aiosmtplib's (refused, reply).

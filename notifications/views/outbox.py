@@ -11,8 +11,9 @@ from django.views.decorators.http import require_http_methods
 
 from identitystores.access import get_store_for_admin
 
-from .. import outbox, outbox_chart
+from .. import outbox
 from ..models import OutgoingMessage
+from . import outbox_chart
 
 Status = OutgoingMessage.Status
 PAGE_SIZE = 50

@@ -1,7 +1,7 @@
 """The Test Server button: one test notification through the same transport the workers use,
 sent synchronously and bounded in time, with the outcome in words an admin can act on.
 
-`send_test_message` never raises: every failure becomes a `TestResult` whose message names the
+`send_test_message` never raises: every failure becomes a `CheckResult` whose message names the
 problem (DNS, refused, timeout, certificate, STARTTLS, authentication, token endpoint) and, for
 known Exchange Online / Entra ID replies, a hint. Nothing in it is a secret or a stack trace.
 """
@@ -27,10 +27,8 @@ TIME_LIMIT_SECONDS = 20.0
 
 
 @dataclass
-class TestResult:
+class CheckResult:
     """What the Test Notification dialog shows. `reply` is the server's own words."""
-
-    __test__ = False  # not a pytest test class
 
     ok: bool
     message: str
@@ -45,13 +43,13 @@ def send_test_message(
     store_name: str,
     store_id: int,
     time_limit: float = TIME_LIMIT_SECONDS,
-) -> TestResult:
+) -> CheckResult:
     """Send a test notification to `recipient` with `config` (unsaved form values included)."""
     try:
-        message = test_message(config, recipient, store_name, store_id)
+        message = check_message(config, recipient, store_name, store_id)
     except ValueError as exc:
-        return TestResult(ok=False, message=str(exc))
-    outcome: list[TestResult] = []
+        return CheckResult(ok=False, message=str(exc))
+    outcome: list[CheckResult] = []
     worker = threading.Thread(
         target=lambda: outcome.append(_run(config, message, time_limit)), daemon=True
     )
@@ -69,7 +67,7 @@ def send_test_message(
     return result
 
 
-def test_message(
+def check_message(
     config: TransportConfig, recipient: str, store_name: str, store_id: int
 ) -> EmailMessage:
     for value in (recipient, config.from_email, store_name):
@@ -94,16 +92,18 @@ def test_message(
     return message
 
 
-def _run(config: TransportConfig, message: EmailMessage, time_limit: float) -> TestResult:
+def _run(config: TransportConfig, message: EmailMessage, time_limit: float) -> CheckResult:
     try:
         result = asyncio.run(asyncio.wait_for(_send(config, message), time_limit))
     except TransportError as exc:
-        return TestResult(ok=False, message=exc.message, reply=exc.reply, hint=exc.hint)
+        return CheckResult(ok=False, message=exc.message, reply=exc.reply, hint=exc.hint)
     except TimeoutError:
         return _timed_out(config, time_limit)
     except Exception as exc:  # the dialog must get an answer whatever happens
         log.error("Test Server failed unexpectedly: %s", type(exc).__name__)
-        return TestResult(ok=False, message=f"The test failed unexpectedly ({type(exc).__name__}).")
+        return CheckResult(
+            ok=False, message=f"The test failed unexpectedly ({type(exc).__name__})."
+        )
     return _accepted(config, result)
 
 
@@ -115,13 +115,13 @@ async def _send(config: TransportConfig, message: EmailMessage) -> SendResult:
         await transport.close()
 
 
-def _accepted(config: TransportConfig, result: SendResult) -> TestResult:
+def _accepted(config: TransportConfig, result: SendResult) -> CheckResult:
     if result.refused:
         refused = "; ".join(f"{addr}: {reply}" for addr, reply in result.refused.items())
-        return TestResult(
+        return CheckResult(
             ok=False, message=f"The server refused the recipient ({refused}).", reply=refused
         )
-    return TestResult(
+    return CheckResult(
         ok=True,
         message=f"The test message was accepted by {_where(config)}. Check the recipient's "
         "mailbox.",
@@ -129,8 +129,8 @@ def _accepted(config: TransportConfig, result: SendResult) -> TestResult:
     )
 
 
-def _timed_out(config: TransportConfig, time_limit: float) -> TestResult:
-    return TestResult(
+def _timed_out(config: TransportConfig, time_limit: float) -> CheckResult:
+    return CheckResult(
         ok=False, message=f"No answer from {_where(config)} within {time_limit:g} s (timed out)."
     )
 

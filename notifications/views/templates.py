@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from identitystores.access import get_store_for_admin
 
-from .emails import Content, default_templates, render_content, sample_context
-from .templates_store import EmailTemplate
+from ..emails import Content, default_templates, render_content, sample_context
+from ..templates_store import EmailTemplate
 
 PLACEHOLDERS = [
     ("{{ object.name }}, {{ object.email }}, {{ object.kind }}", "the object changed"),

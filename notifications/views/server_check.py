@@ -16,14 +16,14 @@ from identitystores.signin import acting_credentials
 from .. import acting, ratelimit
 from ..addresses import normalise_address
 from ..forms import NotificationSettingsForm
-from ..test_server import TestResult, send_test_message
+from ..server_check import CheckResult, send_test_message
 from ..transports import TransportConfig
 from .settings_page import settings_for
 
 RATE_LIMIT = 5  # attempts per admin per minute
 
 
-def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
+def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)  # first: another store's URL is a 404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -36,10 +36,10 @@ def test_server(request: HttpRequest, store_id: int) -> HttpResponse:
         errors["test_recipient"] = exc.messages
     if errors:
         message = "Correct the marked fields, then test again."
-        return _respond(request, store, TestResult(ok=False, message=message), errors, status=400)
+        return _respond(request, store, CheckResult(ok=False, message=message), errors, status=400)
     if not ratelimit.allow(f"test-server:{request.user.pk}", limit=RATE_LIMIT, per_seconds=60):
         message = f"Too many tests: at most {RATE_LIMIT} a minute. Wait a moment and try again."
-        return _respond(request, store, TestResult(ok=False, message=message), {}, status=429)
+        return _respond(request, store, CheckResult(ok=False, message=message), {}, status=429)
     # A refused SMTP Server or Token Endpoint is a field error above; the transports apply the
     # destination policy again to the address they connect to.
     config = form.transport_config()
@@ -69,7 +69,7 @@ def _may_use_sign_in(request: HttpRequest, store, config: TransportConfig) -> bo
     return saved.destination_set_by_id == request.user.pk or acting.trusted(request.user.pk, typed)
 
 
-def _respond(request, store, result: TestResult, errors: dict, status: int = 200) -> HttpResponse:
+def _respond(request, store, result: CheckResult, errors: dict, status: int = 200) -> HttpResponse:
     if request.headers.get("Accept", "").startswith("application/json"):
         payload = {**dataclasses.asdict(result), "errors": errors}
         return JsonResponse(payload, status=status)

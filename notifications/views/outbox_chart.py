@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from identitystores.models import IdentityStore
 
-from .models import OutgoingMessage
+from ..models import OutgoingMessage
 
 Status = OutgoingMessage.Status
 SERIES = (
