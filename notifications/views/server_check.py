@@ -8,6 +8,7 @@ import dataclasses
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.debug import sensitive_post_parameters
 
 from identitystores import audit
 from identitystores.access import get_store_for_admin
@@ -15,7 +16,7 @@ from identitystores.signin import acting_credentials
 
 from .. import acting, ratelimit
 from ..addresses import normalise_address
-from ..forms import NotificationSettingsForm
+from ..forms import SECRET_LABELS, NotificationSettingsForm
 from ..server_check import CheckResult, send_test_message
 from ..transports import TransportConfig
 from .settings_page import settings_for
@@ -23,6 +24,7 @@ from .settings_page import settings_for
 RATE_LIMIT = 5  # attempts per admin per minute
 
 
+@sensitive_post_parameters(*SECRET_LABELS)
 def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)  # first: another store's URL is a 404
     if request.method != "POST":
