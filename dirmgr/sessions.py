@@ -1,9 +1,9 @@
 """Bounded sessions: an absolute lifetime from sign-in and an idle timeout.
 
 A session carries the admin's sign-in password (encrypted, for SMTP with the acting admin's
-credentials, identitystores/signin.py), so it must not live for Django's default two weeks. Each
-signed-in request renews the session's expiry to the idle timeout, capped by what is left of the
-lifetime; the session backend then refuses the session once it has expired, and this middleware
+credentials, identitystores/credentials.py), so it must not live for Django's default two weeks.
+Each signed-in request renews the session's expiry to the idle timeout, capped by what is left of
+the lifetime; the session backend then refuses the session once it has expired, and this middleware
 signs out one that has outlived its lifetime. The beat job deletes expired sessions, so the
 stored password does not outlive them either.
 """

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from dirmgr import converters  # noqa: F401  (registers <id:...> before the includes below)
 from dirmgr.health import health
-from identitystores.signin import SignInView
+from dirmgr.signin import SignInView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="identitystores:list"), name="home"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from notifications.events import Route
 
-from . import changes
+from . import changes, credentials
 from .access import get_store_for_admin
 from .changes import Actor, ChangeError
 from .directory import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
@@ -28,7 +28,6 @@ from .directory_forms import (
     SearchForm,
     attributes_form,
 )
-from .signin import acting_credentials_json
 
 Kind = DirectoryObject.Kind
 PAGE_SIZE = 50
@@ -127,7 +126,7 @@ def directory_object(request: HttpRequest, store_id: int, object_id: int) -> Htt
     forms = {name: a.form(obj, None) for name, a in ACTIONS.items() if obj.kind in a.kinds}
     if request.method == "POST":
         action = request.POST.get("action", "")
-        actor = Actor(request.user, Route.ADMIN_CENTER, acting_credentials_json(request))
+        actor = Actor(request.user, Route.ADMIN_CENTER, credentials.for_outbox(request))
         if action in REMOVALS:
             return _remove(request, obj, action, actor)
         if action not in forms:

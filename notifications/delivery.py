@@ -11,7 +11,6 @@ password somewhere that admin has not trusted are held instead of sent (acting.p
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections import defaultdict, deque
@@ -24,7 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from identitystores import audit
+from identitystores import audit, credentials
 
 from . import acting, lease
 from .mime import ensure_message_id, render_message
@@ -140,24 +139,13 @@ def plan(rows: list[OutgoingMessage]) -> dict[int, dict[TransportConfig | None, 
 def _config(store_settings: NotificationSettings | None, row: OutgoingMessage):
     if store_settings is None:
         return None
-    username, password = acting_credentials(row)
+    username, password = credentials.decode(row.acting_credentials)
     config = config_from_settings(
         store_settings, acting_username=username, acting_password=password
     )
     if config.auth != "graph" and not config.host:  # Graph needs no SMTP server
         return None
     return config
-
-
-def acting_credentials(row: OutgoingMessage) -> tuple[str, str]:
-    """(username, password) of the admin whose action queued the row, or blanks."""
-    if not row.acting_credentials:
-        return "", ""
-    try:
-        data = json.loads(row.acting_credentials)
-    except ValueError:
-        return "", ""
-    return data.get("username", ""), data.get("password", "")
 
 
 async def send_all(grouped: dict[int, dict[TransportConfig | None, list]]) -> list[Outcome]:

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from identitystores import credentials
 from identitystores.models import StoreRole
-from identitystores.signin import acting_credentials
 from ldapsync.models import DirectoryAccount
 from tests.ldap_server import person_dn
 from tests.net import free_port
@@ -73,7 +73,7 @@ def test_it_keeps_the_sign_in_for_mail_without_smtp_authentication(client, ldap_
     sign_in(client, ldap_store, "carol", "carol-password")
     request = type("R", (), {"session": client.session})()
 
-    assert acting_credentials(request) == ("carol", "carol-password")
+    assert credentials.from_session(request) == ("carol", "carol-password")
 
 
 def test_it_refuses_a_wrong_password(client, ldap_store):

@@ -22,16 +22,16 @@ def test_it_does_not_lock_out_other_addresses(client, alice):
 
 
 def test_it_keeps_the_sign_in_password_only_encrypted(client, alice):
-    from identitystores.signin import SESSION_KEY, acting_credentials
+    from identitystores.credentials import SESSION_KEY, from_session
 
     sign_in(client, PASSWORD)
     assert PASSWORD not in client.session[SESSION_KEY]
     request = type("R", (), {"session": client.session})()
-    assert acting_credentials(request) == ("alice", PASSWORD)
+    assert from_session(request) == ("alice", PASSWORD)
 
 
 def test_it_forgets_the_credentials_on_sign_out(client, alice):
-    from identitystores.signin import SESSION_KEY
+    from identitystores.credentials import SESSION_KEY
 
     sign_in(client, PASSWORD)
     client.post("/logout/")

@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from dirmgr.sessions import clear_expired_sessions
-from identitystores.signin import SESSION_KEY
+from identitystores.credentials import SESSION_KEY
 from tests.conftest import PASSWORD
 
 PAGE = "/identity-stores/"

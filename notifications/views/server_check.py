@@ -10,9 +10,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import render
 from django.views.decorators.debug import sensitive_post_parameters
 
-from identitystores import audit
+from identitystores import audit, credentials
 from identitystores.access import get_store_for_admin
-from identitystores.signin import acting_credentials
 
 from .. import acting, ratelimit
 from ..addresses import normalise_address
@@ -46,7 +45,7 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
     # destination policy again to the address they connect to.
     config = form.transport_config()
     if config.auth == "none" and _may_use_sign_in(request, store, config):
-        username, password = acting_credentials(request)
+        username, password = credentials.from_session(request)
         config = dataclasses.replace(config, username=username, password=password)
     result = send_test_message(config, recipient, store_name=store.name, store_id=store.pk)
     outcome = "succeeded" if result.ok else "failed"

@@ -1,9 +1,16 @@
-"""The sign-in form: an "Identity store" choice next to the user name and password. "Admin Center
-account" signs in with a local account; a store signs in by binding to its directory.
+"""The sign-in page: one form and one view for local and directory sign-in.
+
+The form puts an "Identity store" choice next to the user name and password. "Admin Center
+account" signs in with a local account; a store signs in by binding to its directory
+(ldapsync.auth.DirectoryBindBackend). On success the view keeps the typed credentials, encrypted,
+in the session (identitystores/credentials.py) for SMTP with the acting admin's credentials.
 
 The page is anonymous, so it names the stores and nothing else: no URL, host, base DN or bind DN
 appears in the choices or in the "cannot be reached" error, whose detail goes to the server log
-for the operator."""
+for the operator. Error reports never show the password: Django's LoginView hides the POST, and
+the form and the credentials helpers hide their variables. Failed sign-ins are throttled by
+django-axes (dirmgr/signin_throttle.py).
+"""
 
 from __future__ import annotations
 
@@ -11,20 +18,24 @@ import logging
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.views.decorators.debug import sensitive_variables
 
+from identitystores import credentials
 from identitystores.models import IdentityStore
-
-from .auth import DirectoryUnavailable
+from ldapsync.auth import DirectoryUnavailable
 
 log = logging.getLogger(__name__)
 LOCAL = ""
 USERNAME_MAX_LENGTH = 254  # a UPN or email address
 
 
-def signin_stores():
+def signin_stores() -> QuerySet[IdentityStore]:
+    """Enabled stores whose directory connection allows sign-in, in the order they are offered."""
     return IdentityStore.objects.filter(
         enabled=True, ldap_connection__signin_enabled=True
     ).order_by("name")
@@ -68,3 +79,14 @@ class StoreSignInForm(AuthenticationForm):
             raise self.get_invalid_login_error()
         self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class SignInView(auth_views.LoginView):
+    authentication_form = StoreSignInForm
+
+    @sensitive_variables("data")
+    def form_valid(self, form: StoreSignInForm) -> HttpResponse:
+        response = super().form_valid(form)
+        data = form.cleaned_data
+        credentials.keep_in_session(self.request, data["username"], data["password"])
+        return response
