@@ -1,7 +1,7 @@
 """The import structure the layers rely on, read from the source (function-level imports too).
 
 Notifications' modules import each other without a loop, so each can be read (and moved) from
-the bottom up.
+the bottom up; the mail catcher stands alone beside the identity stores it serves.
 """
 
 import ast
@@ -55,3 +55,16 @@ def test_notifications_modules_import_each_other_without_a_loop():
 
     assert order.index("notifications.tasks") < order.index("notifications.outbox")
     assert order.index("notifications.templates_store") < order.index("notifications.emails")
+
+
+def test_the_catcher_imports_no_other_part_of_the_admin_center():
+    outside = {"dirmgr", "directory", "notifications", "ldapsync", "lifecycle"}
+    modules = module_files("catcher")
+    used = {
+        (name, imported.split(".")[0])
+        for name, path in modules.items()
+        for imported in imported_names(name, path, modules)
+    }
+
+    assert sorted((name, top) for name, top in used if top in outside) == []
+    assert {top for _, top in used} >= {"django", "identitystores"}
