@@ -135,7 +135,7 @@ def prepare(catcher_port: int) -> str:
     from django.db import connections
 
     django.setup()
-    from catcher import demo
+    from dirmgr import demo
 
     say("Applying database migrations…")
     call_command("migrate", interactive=False, verbosity=0)

@@ -32,7 +32,7 @@ from .acting import (
     uses_acting_credentials,
 )
 from .models import NotificationSettings, OutgoingMessage
-from .outbox import dispatch
+from .tasks import dispatch
 
 Status = OutgoingMessage.Status
 

@@ -121,24 +121,6 @@ def recipient_context(recipient: Recipient | None) -> dict:
     return {"name": recipient.name, "email": recipient.address, "language": recipient.language}
 
 
-def sample_context() -> dict:
-    """Sample data for the template preview and for checking an override on save."""
-    return {
-        "store": {"name": "Contoso AD"},
-        "event": {
-            "kind": EventKind.MEMBER_ADDED,
-            "action": EventKind.MEMBER_ADDED.label,
-            "route": Route.ADMIN_CENTER.label,
-            "when": "2026-01-15 09:30 UTC",
-        },
-        "object": {"name": "Sales Team", "email": "sales@contoso.test", "kind": "Group"},
-        "member": {"name": "Dana Scott"},
-        "requester": {"name": "Alice Admin", "email": "alice@contoso.test"},
-        "recipient": {"name": "Dana Scott", "email": "dana@contoso.test", "language": "en"},
-        "changes": [{"field": "description", "old": "Sales", "new": "Sales (EMEA)"}],
-    }
-
-
 class EventRenderer:
     """Renders one event's email, per template (an override or the default), cached for shared
     messages. Recipients whose languages resolve to the same template share messages."""

@@ -3,15 +3,11 @@ told about them only once that transaction commits, so a rolled-back change send
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from itertools import islice
 
-from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from identitystores import audit
 from identitystores.models import IdentityStore
@@ -19,8 +15,8 @@ from identitystores.models import IdentityStore
 from .acting import destination_of
 from .mime import ensure_message_id
 from .models import NotificationSettings, OutgoingMessage
+from .tasks import dispatch
 
-log = logging.getLogger(__name__)
 Status = OutgoingMessage.Status
 
 
@@ -72,23 +68,6 @@ def enqueue(messages: Iterable[OutgoingMessage]) -> list[OutgoingMessage]:
     if ids:
         transaction.on_commit(lambda: dispatch(ids))
     return rows
-
-
-def dispatch(ids: Sequence[int], *, eta: datetime | None = None) -> bool:
-    """Hand committed row ids to the `mail` queue, MAIL_TASK_BATCH_SIZE ids per task.
-
-    Returns False when the broker is unreachable: the rows stay in the outbox and the sweeper
-    (notifications.sweeper) enqueues them once it is back, so the caller's change still stands.
-    """
-    from .tasks import deliver  # tasks imports this module (dispatch of retries)
-
-    try:
-        for chunk in chunks(ids, django_settings.MAIL_TASK_BATCH_SIZE):
-            deliver.apply_async((chunk,), eta=eta)
-    except OperationalError as exc:
-        log.warning("Broker unavailable (%s); %d outbox rows wait for the sweeper", exc, len(ids))
-        return False
-    return True
 
 
 def chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:

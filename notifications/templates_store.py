@@ -24,6 +24,7 @@ from django.template import (
 
 from .events import EventKind
 from .template_limits import apply_limits
+from .template_sample import sample_context
 from .template_sandbox import SandboxEngine
 
 ANY_CHANGE = "any"
@@ -93,8 +94,6 @@ class EmailTemplate(models.Model):
 
     def clean(self) -> None:
         """Each part must compile and render with sample data (catches `{% include %}` too)."""
-        from .emails import sample_context  # emails.py builds on this module
-
         errors = {}
         for name in ("subject", "body_text", "body_html"):
             try:

@@ -145,7 +145,7 @@ def test_the_settings_bound_a_publish_to_a_silent_redis(silent_url):
     }
     code = (
         "import django, time; django.setup()\n"
-        "from notifications.outbox import dispatch\n"
+        "from notifications.tasks import dispatch\n"
         "started = time.monotonic(); queued = dispatch([1])\n"
         "print(queued, round(time.monotonic() - started, 2))\n"
     )

@@ -11,8 +11,9 @@ from django.template import Context, Engine
 from identitystores import changes
 from identitystores.changes import Actor
 from identitystores.directory import GroupMembership
-from notifications.emails import default_templates, render_content, sample_context
+from notifications.emails import default_templates, render_content
 from notifications.models import OutgoingMessage
+from notifications.template_sample import sample_context
 from notifications.templates_store import EmailTemplate
 
 TOO_LARGE = "This template produces more than 1 MB (1,000,000 characters)."

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from identitystores.access import get_store_for_admin
 
-from ..emails import Content, default_templates, render_content, sample_context
+from ..emails import Content, default_templates, render_content
+from ..template_sample import sample_context
 from ..templates_store import EmailTemplate
 
 PLACEHOLDERS = [

@@ -6,7 +6,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from catcher import demo
+from dirmgr import demo
 
 
 class Command(BaseCommand):
