@@ -16,7 +16,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from dirmgr import crypto
+from core import crypto
 from ldapsync.signin import StoreSignInForm
 
 SESSION_KEY = "dirmgr_smtp_credentials"

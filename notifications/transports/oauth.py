@@ -25,7 +25,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
-from dirmgr import crypto
+from core import crypto
 
 from ..diagnostics import token_hint
 from .base import TransportConfig, TransportError

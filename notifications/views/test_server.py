@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 
+from core import ratelimit
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.signin import acting_credentials
 
-from .. import acting, ratelimit
+from .. import acting
 from ..addresses import normalise_address
 from ..forms import NotificationSettingsForm
 from ..test_server import TestResult, send_test_message
