@@ -24,7 +24,7 @@ class CaughtMessage(models.Model):
     from_header = models.CharField(max_length=500, blank=True)
     to_header = models.TextField(blank=True)
     date = models.DateTimeField(null=True, blank=True)
-    # The store whose sealed Message-ID the message carries (identitystores.mail_origin); None
+    # The store whose sealed Message-ID the message carries (core.mail_origin); None
     # for anything else, which only superusers see.
     store = models.ForeignKey(
         IdentityStore, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -10,7 +10,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
-from identitystores import mail_origin
+from core import mail_origin
 from identitystores.models import IdentityStore
 
 from . import parsing

@@ -258,7 +258,7 @@ MAIL_SENDING_STALE_SECONDS = env.float("MAIL_SENDING_STALE_SECONDS", default=600
 # Where admins' settings may make this server connect (SMTP, token endpoint, Graph, LDAP):
 # "network-or-host[:port]" entries. Denied entries are refused; when the allowed list is set,
 # everything else is refused too. Link-local and metadata addresses are always refused. The old
-# name TEST_SERVER_ALLOWED_DESTINATIONS is still read. See notifications/destinations.py.
+# name TEST_SERVER_ALLOWED_DESTINATIONS is still read. See core/destinations.py.
 DIRMGR_DESTINATIONS_ALLOWED = env.list(
     "DIRMGR_DESTINATIONS_ALLOWED",
     default=env.list("TEST_SERVER_ALLOWED_DESTINATIONS", default=[]),
@@ -269,8 +269,9 @@ DIRMGR_DESTINATIONS_DENIED = env.list("DIRMGR_DESTINATIONS_DENIED", default=[])
 # entries, which every admin trusts without a confirmation (notifications/acting.py).
 DIRMGR_ACTING_CREDENTIALS_HOSTS = env.list("DIRMGR_ACTING_CREDENTIALS_HOSTS", default=[])
 
-# Outgoing TLS (SMTP, token endpoint, Graph) trusts the system CAs plus this PEM bundle if set.
-SMTP_CA_BUNDLE = env.str("SMTP_CA_BUNDLE", default="")
+# Outgoing TLS (SMTP, token endpoint, Graph, LDAPS) trusts the system CAs plus this PEM bundle if
+# set (core/tls.py). The old name SMTP_CA_BUNDLE is still read; `check` warns until it is renamed.
+DIRMGR_CA_BUNDLE = env.str("DIRMGR_CA_BUNDLE", default=env.str("SMTP_CA_BUNDLE", default=""))
 # "SSL enabled" means implicit TLS on these ports and STARTTLS on every other port.
 SMTP_IMPLICIT_TLS_PORTS = env.list("SMTP_IMPLICIT_TLS_PORTS", cast=int, default=[465])
 # Where Office 365 (Graph) stores get their tokens: https://<this host>/<tenant in Scope>.

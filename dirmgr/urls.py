@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from dirmgr import converters  # noqa: F401  (registers <id:...> before the includes below)
+from core import converters  # noqa: F401  (registers <id:...> before the includes below)
 from dirmgr.health import health
 from dirmgr.signin import SignInView
 

@@ -16,7 +16,7 @@ import json
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from dirmgr import crypto
+from core import crypto
 
 # Unchanged since the first release: sessions signed in before an upgrade keep their credentials.
 SESSION_KEY = "dirmgr_smtp_credentials"

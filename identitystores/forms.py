@@ -2,7 +2,7 @@
 
 from django import forms
 
-from dirmgr import formfields
+from core import formfields
 
 from .models import IdentityStore, Portal
 

@@ -2,12 +2,12 @@
 words.
 
 Every connection is encrypted and its certificate verified against the system CAs, the
-`SMTP_CA_BUNDLE` and the store's own CA: ldaps:// directly, ldap:// always upgraded with
+`DIRMGR_CA_BUNDLE` and the store's own CA: ldaps:// directly, ldap:// always upgraded with
 StartTLS (ldap3's plain `Tls()` verifies nothing, so it is never used). Error messages name the
 URL and the LDAP result, never a password, and a failure to connect only in the plain classes of
 `failures` (never the far side's bytes).
 
-Every URL passes the outbound destination policy (`notifications.destinations`) before any
+Every URL passes the outbound destination policy (`core.destinations`) before any
 connection to it is opened, whoever asks: Test connection, sync, write-back and sign-in.
 """
 
@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import ldap3
 from django.views.decorators.debug import sensitive_variables
 
-from notifications import destinations
-from notifications.transports import tls as tls_trust
+from core import destinations
+from core import tls as tls_trust
 
 from .failures import REPLY_FAULTS, describe, during_use
 from .models import DirectoryConnection

@@ -3,7 +3,7 @@ the stored one only while its destination is unchanged: the URLs (host, port and
 bind DN and the CA certificate that decides which servers are trusted. So an edited URL, or a CA
 that would let another server pass as the directory, never receives the old password.
 
-Each URL must pass the outbound destination policy (`notifications.destinations`) to be saved."""
+Each URL must pass the outbound destination policy (`core.destinations`) to be saved."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from dirmgr.fields import EncryptedTextField
+from core.fields import EncryptedTextField
 
 
 class Flavor(models.TextChoices):

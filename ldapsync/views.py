@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from dirmgr.queueing import BROKER_UNREACHABLE, queue_task
+from core import ratelimit
+from core.queueing import BROKER_UNREACHABLE, queue_task
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
-from notifications import ratelimit
 
 from .diagnose import TestReport, test_connection
 from .forms import ConnectionForm, initial_for

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from dirmgr.queueing import BROKER_UNREACHABLE, queue_task
+from core.queueing import BROKER_UNREACHABLE, queue_task
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from notifications.models import NotificationSettings

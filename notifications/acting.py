@@ -22,7 +22,8 @@ from datetime import datetime
 from django.conf import settings as django_settings
 from django.db.models import F, prefetch_related_objects
 
-from . import destinations
+from core import destinations
+
 from .models import ActingTrust, NotificationSettings, OutgoingMessage
 
 Status = OutgoingMessage.Status

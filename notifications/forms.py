@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dirmgr import crypto, formfields
+from core import crypto, formfields
+from core.destination_fields import errors_for
 from identitystores.audit import SECRET_CHANGED
 from identitystores.models import IdentityStore
 
 from .addresses import normalise_address, normalise_address_list, normalise_host
-from .destination_fields import destination_errors
 from .models import (
     EXCHANGE_ONLINE_SCOPE,
     EXCHANGE_ONLINE_TOKEN_ENDPOINT,
@@ -236,7 +236,7 @@ class NotificationSettingsForm(forms.ModelForm):
             else:
                 self._clean_oauth(data)
         self._resolve_secrets(data)
-        for name, message in destination_errors(data).items():
+        for name, message in errors_for(_destinations(data)).items():
             if not self.has_error(name):
                 self.add_error(name, message)
         return data
@@ -363,6 +363,26 @@ def _bindings(secret: str, data: dict) -> tuple[str, ...]:
     if secret == "client_secret" and not data.get("oauth_username"):
         return (*SECRET_BINDINGS[secret], "from_email", "oauth_username")
     return SECRET_BINDINGS[secret]
+
+
+def _destinations(data: dict) -> list[tuple[str, str, int]]:
+    """(field, host, port) this server would connect to: the SMTP Server and, with OAuth 2.0,
+    the Token Endpoint."""
+    found = []
+    if data.get("smtp_host") and data.get("port"):
+        found.append(("smtp_host", data["smtp_host"], data["port"]))
+    oauth = data.get("use_smtp_auth") and data.get("auth_type") == (
+        NotificationSettings.AuthType.OAUTH2
+    )
+    if oauth and data.get("token_endpoint"):
+        url = urlsplit(data["token_endpoint"])
+        try:
+            port = url.port or 443
+        except ValueError:
+            return found  # the field's own rule already refused it
+        if url.hostname:
+            found.append(("token_endpoint", url.hostname, port))
+    return found
 
 
 def _is_https_url(url: str) -> bool:

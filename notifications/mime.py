@@ -27,7 +27,7 @@ from email.utils import format_datetime, parseaddr
 
 from django.utils import timezone
 
-from identitystores import mail_origin
+from core import mail_origin
 
 from .models import OutgoingMessage, split_addresses
 from .transports.base import RenderedMessage, TransportError
@@ -89,7 +89,7 @@ def render_message(row: OutgoingMessage) -> RenderedMessage:
 
 def ensure_message_id(row: OutgoingMessage) -> str:
     """A stable Message-ID per row, so a retried message keeps its identity; it names the row's
-    store (identitystores.mail_origin) so the local catcher can file it under that store."""
+    store (core.mail_origin) so the local catcher can file it under that store."""
     if not row.message_id:
         row.message_id = mail_origin.new_message_id(row.store_id, _domain(row.from_email))
         if row.pk:

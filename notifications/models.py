@@ -6,7 +6,7 @@ from django.conf import settings as django_settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from dirmgr.fields import EncryptedTextField
+from core.fields import EncryptedTextField
 from identitystores.models import IdentityStore, Portal
 
 DAYS = [MinValueValidator(1), MaxValueValidator(365)]

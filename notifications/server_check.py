@@ -17,7 +17,7 @@ from email.utils import format_datetime, parseaddr
 
 from django.utils import timezone
 
-from identitystores import mail_origin
+from core import mail_origin
 
 from .transports import SendResult, TransportConfig, TransportError, get_transport
 

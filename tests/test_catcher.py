@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 
 from catcher.models import CaughtMessage
 from catcher.server import CatcherHandler
-from identitystores import mail_origin
+from core import mail_origin
 from identitystores.models import IdentityStore
 from notifications.mime import render_message
 from notifications.models import OutgoingMessage

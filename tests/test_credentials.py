@@ -10,7 +10,8 @@ from pathlib import Path
 from django.contrib.sessions.backends.db import SessionStore
 from django.urls import resolve
 
-from dirmgr import crypto, signin
+from core import crypto
+from dirmgr import signin
 from identitystores import credentials
 from tests.conftest import PASSWORD
 

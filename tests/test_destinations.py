@@ -7,8 +7,8 @@ import ipaddress
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from notifications import destinations
-from notifications.destinations import DestinationRefused, check
+from core import destinations
+from core.destinations import DestinationRefused, check
 
 REFUSED = [
     "169.254.169.254",

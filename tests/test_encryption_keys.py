@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from dirmgr import crypto
+from core import crypto
 from notifications.models import NotificationSettings
 
 OLD, NEW = crypto.generate_key(), crypto.generate_key()

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Permission
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import destinations
 from identitystores.models import IdentityStore, Portal
-from notifications import destinations
 from notifications.addresses import normalise_address, normalise_host
 from notifications.models import NotificationSettings
 

@@ -11,12 +11,12 @@ from django.contrib.auth import authenticate
 from django.test import RequestFactory
 from django.urls import reverse
 
+from core import destinations
 from ldapsync.auth import DirectoryUnavailable
 from ldapsync.connection import DirectoryError
 from ldapsync.failures import NOT_LDAP, NOT_LDAPS, NOTHING_ANSWERED
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
-from notifications import destinations
 from tests.ldap_server import SYNC_PASSWORD
 from tests.servers.foreign import GARBAGE, HTTP_ERROR, NATS_ERROR, NATS_GREETING, ForeignService
 from tests.test_ldap_connection_page import field_errors, form_data

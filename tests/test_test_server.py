@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from notifications import ratelimit
+from core import ratelimit
 from notifications.server_check import send_test_message
 from notifications.transports import TransportConfig
 from tests.servers.tls import untrusted_leaf

@@ -2,8 +2,8 @@
 
 import pytest
 
+from core import destinations
 from identitystores.models import AuditEntry
-from notifications import destinations
 
 URL = "/identity-stores/{}/configurations/notifications/test-server/"
 JSON = {"HTTP_ACCEPT": "application/json"}

@@ -78,7 +78,7 @@ def test_it_shares_the_token_with_another_worker_process(server, idp, settings):
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "dirmgr.settings",
         "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
-        "SMTP_CA_BUNDLE": settings.SMTP_CA_BUNDLE,
+        "DIRMGR_CA_BUNDLE": settings.DIRMGR_CA_BUNDLE,
     }
     worker = subprocess.run(
         [sys.executable, "-c", SECOND_WORKER],

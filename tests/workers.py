@@ -221,7 +221,7 @@ def celery_worker(redis_server, tmp_path, transactional_db) -> Iterator:
             "CELERY_BROKER_URL": redis_server.url,
             "DIRMGR_VAR_DIR": str(tmp_path / "var"),
             "SECRET_KEY": settings.SECRET_KEY,
-            "SMTP_CA_BUNDLE": settings.SMTP_CA_BUNDLE,
+            "DIRMGR_CA_BUNDLE": settings.DIRMGR_CA_BUNDLE,
             "MAIL_SWEEP_INTERVAL_SECONDS": "1",
             **overrides,
         }

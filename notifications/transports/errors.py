@@ -17,7 +17,8 @@ from collections.abc import Iterator
 import aiosmtplib
 import requests
 
-from ..destinations import DestinationRefused, NothingAnswered
+from core.destinations import DestinationRefused, NothingAnswered
+
 from .base import TransportError
 from .http import RedirectRefused
 
@@ -111,7 +112,7 @@ def tls_verification_error(exc: ssl.SSLCertVerificationError, host: str) -> Tran
         f"The TLS certificate of {host} {what}.",
         permanent=True,
         hint=(
-            "A private CA must be added to the PEM bundle named by SMTP_CA_BUNDLE."
+            "A private CA must be added to the PEM bundle named by DIRMGR_CA_BUNDLE."
             if code in _UNTRUSTED
             else ""
         ),

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .. import destinations
-from . import tls
+from core import destinations, tls
 
 USER_REALM_PATH = "/common/userrealm/"
 

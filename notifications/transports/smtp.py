@@ -19,8 +19,8 @@ from email.utils import parseaddr
 import aiosmtplib
 from django.conf import settings
 
-from .. import destinations
-from . import tls
+from core import destinations, tls
+
 from .base import RenderedMessage, SendResult, TransportConfig, TransportError
 from .smtp_errors import smtp_error
 

@@ -3,7 +3,7 @@
 msal keeps tokens in a `SerializableTokenCache` per application, in memory. Loading its state
 from Django's cache before each use and storing it back after a change lets a token fetched by
 one process serve all of them until msal deems it close to expiry. The state holds access and
-refresh tokens, so it is stored encrypted (`dirmgr.crypto`) and a state written under a retired
+refresh tokens, so it is stored encrypted (`core.crypto`) and a state written under a retired
 key is dropped rather than trusted. A per-key lock keeps the threads of one process from
 interleaving load, use and save.
 """
@@ -15,7 +15,7 @@ import threading
 import msal
 from django.core.cache import cache
 
-from dirmgr import crypto
+from core import crypto
 
 # An encrypted cache entry outlives its access tokens so refresh tokens can be used.
 CACHE_SECONDS = 24 * 3600

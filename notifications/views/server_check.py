@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import render
 from django.views.decorators.debug import sensitive_post_parameters
 
+from core import ratelimit
 from identitystores import audit, credentials
 from identitystores.access import get_store_for_admin
 
-from .. import acting, ratelimit
+from .. import acting
 from ..addresses import normalise_address
 from ..forms import SECRET_LABELS, NotificationSettingsForm
 from ..server_check import CheckResult, send_test_message

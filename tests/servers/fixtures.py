@@ -15,15 +15,15 @@ from .tls import TestCA
 
 @pytest.fixture(scope="session")
 def test_ca(tmp_path_factory) -> TestCA:
-    """One CA for the whole run; its PEM file is what SMTP_CA_BUNDLE points at."""
+    """One CA for the whole run; its PEM file is what DIRMGR_CA_BUNDLE points at."""
     return TestCA.create(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture
 def ca_bundle(settings, test_ca) -> str:
     """Make outgoing TLS trust the test CA (system CAs + this bundle, as in production)."""
-    settings.SMTP_CA_BUNDLE = str(test_ca.ca_pem)
-    return settings.SMTP_CA_BUNDLE
+    settings.DIRMGR_CA_BUNDLE = str(test_ca.ca_pem)
+    return settings.DIRMGR_CA_BUNDLE
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A private certificate authority for the loopback test servers (trustme).
 
-Clients under test trust it through `settings.SMTP_CA_BUNDLE`, exactly as a customer with a
+Clients under test trust it through `settings.DIRMGR_CA_BUNDLE`, exactly as a customer with a
 private CA would. Extra certificates (expired, wrong host name, signed by an unknown CA) let the
 tests provoke each TLS failure the Test Server button has to explain.
 """

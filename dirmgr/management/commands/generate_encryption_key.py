@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from dirmgr import crypto
+from core import crypto
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ Rotation: put the new key first (keep the old ones after it), run this, then rem
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from dirmgr import crypto
-from dirmgr.encrypted_fields import encrypted_fields
+from core import crypto
+from core.encrypted_fields import encrypted_fields
 
 
 class Command(BaseCommand):

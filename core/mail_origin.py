@@ -16,6 +16,7 @@ import secrets
 
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+# The module's first home: kept, or every Message-ID sealed before the move would stop matching.
 SALT = "dirmgr.identitystores.mail_origin"
 # 64 random bits keep ids unique; an 80-bit seal cannot be guessed. Short, so the header stays
 # within the 78-character line that mail readers expect.
