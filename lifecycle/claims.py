@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from identitystores.directory import GroupMembership
+
+from .models import State
+from .runs import Handler, Phase
 
 
 def claim(model: type[Model], pk: int, condition: Q, select: tuple[str, ...], **changes):
@@ -31,3 +36,13 @@ def save_note(item: Model, note: str) -> None:
     """Record on a claimed row why it changed nothing (shown in its list)."""
     item.note = note
     item.save(update_fields=["note"])
+
+
+def start_phases(items: QuerySet, today: date, skip: Handler, start: Handler) -> list[Phase]:
+    """A windowed job's first two phases: windows that passed entirely between two runs, then
+    starts due. Starts are read by start date only (the due-start index); those whose window has
+    passed are the skipped ones of the first phase, which `start` does not claim."""
+    scheduled = items.filter(state=State.SCHEDULED)
+    passed = due_ids(scheduled.filter(end_date__lte=today))
+    starts = sorted(set(due_ids(scheduled.filter(start_date__lte=today))) - set(passed))
+    return [(passed, skip), (starts, start)]

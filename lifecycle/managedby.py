@@ -21,7 +21,7 @@ from django.db.models import Q
 from identitystores import changes
 from identitystores.directory import AdditionalManager, AdditionalOwner
 
-from .claims import claim, due_ids, save_note
+from .claims import claim, due_ids, save_note, start_phases
 from .models import State, TemporaryManagedBy
 from .notices import Notice, send_notice
 from .reminders import claim_reminder, due_before_end, in_days, note_missed, send_reminder
@@ -35,12 +35,7 @@ RELATED = ("store", "target", "holder")
 def plan(run: Run) -> list[Phase]:
     today = run.today
     items = MB.objects.filter(store=run.store)
-    scheduled = items.filter(state=State.SCHEDULED)
-    # Starts are read by start date only (the due-start index); those whose window has passed
-    # are the skipped ones of the first phase, which `start` does not claim.
-    passed = due_ids(scheduled.filter(end_date__lte=today))
-    starts = sorted(set(due_ids(scheduled.filter(start_date__lte=today))) - set(passed))
-    phases: list[Phase] = [(passed, skip_window), (starts, start)]
+    phases = start_phases(items, today, skip_window, start)
     days_before = _options(run)[2]
     if days_before:
         ending = items.filter(end_date__gt=today, end_date__lte=today + timedelta(days=days_before))

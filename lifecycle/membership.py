@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from identitystores import changes
 
 from . import attestation
-from .claims import claim, due_ids, is_member, save_note
+from .claims import claim, due_ids, is_member, save_note, start_phases
 from .models import State, TemporaryMembership
 from .notices import Notice, send_notice
 from .reminders import (
@@ -43,12 +43,7 @@ TM_RELATED = ("store", "group", "user", "requested_by")
 def plan(run: Run) -> list[Phase]:
     today = run.today
     items = TM.objects.filter(store=run.store)
-    scheduled = items.filter(state=State.SCHEDULED)
-    # Starts are read by start date only (the due-start index); those whose window has passed
-    # are the skipped ones of the first phase, which `start` does not claim.
-    passed = due_ids(scheduled.filter(end_date__lte=today))
-    starts = sorted(set(due_ids(scheduled.filter(start_date__lte=today))) - set(passed))
-    phases: list[Phase] = [(passed, skip_window), (starts, start)]
+    phases = start_phases(items, today, skip_window, start)
     days_before = membership_days(run)
     horizon = today + timedelta(days=days_before) if days_before else None
     if horizon:
