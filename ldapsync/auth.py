@@ -22,9 +22,10 @@ from ldap3.utils.conv import escape_filter_chars
 
 from identitystores.models import IdentityStore, StoreRole
 
-from .connection import DirectoryError, bind, close, paged_search, session
+from .connection import DirectoryError, bind, close, session
 from .mapping import to_record
 from .models import DirectoryAccount, DirectoryConnection
+from .paging import paged_search
 
 INVALID_CREDENTIALS = 49
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .connection import DirectoryError, bind_url, close, paged_search
+from .connection import DirectoryError, bind_url, close
 from .failures import TLS_FAILED
 from .models import DirectoryConnection
+from .paging import paged_search
 from .reader import KINDS, check_base, kind_filter
 
 COUNT_LIMIT = 10_000

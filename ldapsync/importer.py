@@ -6,7 +6,7 @@ change anyone made. The import therefore writes rows in bulk and records one his
 the counts; from then on every difference sync finds goes through `identitystores.changes` with
 the "directory-sync" route and notifies per the store's rules.
 
-Rows are written with plain multi-row INSERTs (`executemany`), not model instances: at 100,000
+Rows are written with plain multi-row INSERTs (`importer_sql`), not model instances: at 100,000
 objects and 2 million memberships, preparing model instances would cost more than reading the
 directory. Column values still come from the model fields (defaults, `auto_now`, conversions),
 so a field added to a model later is filled as the ORM would fill it.
@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from django.db import connection as db
-from django.db import models, transaction
-from django.db.models.expressions import DatabaseDefault
+from django.db import transaction
 
 from identitystores import audit
 from identitystores.directory import (
@@ -30,12 +29,12 @@ from identitystores.directory import (
 )
 from identitystores.models import IdentityStore
 
+from .importer_sql import executemany, insert, large_cache, statement, update
 from .mapping import Record, dn_key
 from .models import EntryLink
 from .reader import highest
 
 SOURCE = "ldap"
-BATCH = 5000
 
 
 @transaction.atomic
@@ -43,7 +42,7 @@ def bulk_import(store: IdentityStore, pages: Iterable[list[Record]]) -> tuple[di
     """Import every page, users, contacts and groups in any order; returns the counts and the
     highest change value seen."""
     state = _Import(store)
-    with _large_cache():
+    with large_cache():
         for page in pages:
             state.add(page)
         state.finish()
@@ -71,7 +70,7 @@ class _Import:
         self.owners: list[tuple[int, Record]] = []
         self.counts = dict.fromkeys(("users", "contacts", "groups", "members", "unresolved"), 0)
         self.highest = ""
-        self.membership_sql, self.membership_tail = _statement(
+        self.membership_sql, self.membership_tail = statement(
             GroupMembership, ["group", "member", "member_is_group"]
         )
 
@@ -102,7 +101,7 @@ class _Import:
         )
         ids = dict(found.values_list("external_id", "pk"))
         links = [(ids[r.external_id], self.store.pk, r.dn, dn_key(r.dn)) for r in records]
-        _insert(EntryLink, links, fields=["object", "store", "dn", "dn_key"])
+        insert(EntryLink, links, fields=["object", "store", "dn", "dn_key"])
         for pk, _store, _dn, key in links:
             self.by_dn[key] = pk
         self.groups.update(ids[r.external_id] for r in records if r.kind == "group")
@@ -130,7 +129,7 @@ class _Import:
 
     def _write_members(self, rows: list[tuple]) -> None:
         self.counts["members"] += len(rows)
-        _executemany(self.membership_sql, rows)
+        executemany(self.membership_sql, rows)
 
     def finish(self) -> None:
         """Members never seen are outside the base or not synced: counted, not written."""
@@ -145,8 +144,8 @@ class _Import:
             if refs["managers"]:
                 managers.append((refs["managers"][0], pk))
                 extra_managers += [(pk, m) for m in refs["managers"][1:]]
-        _update(DirectoryObject, "primary_manager_id", managers)
-        _insert(AdditionalManager, extra_managers, fields=["user", "manager"])
+        update(DirectoryObject, "primary_manager_id", managers)
+        insert(AdditionalManager, extra_managers, fields=["user", "manager"])
         self.managers = []
 
     def _write_owners(self) -> None:
@@ -156,8 +155,8 @@ class _Import:
             if refs["owners"]:
                 owners.append((refs["owners"][0], pk))
             co_owners += [(pk, o) for o in refs["co_owners"]]
-        _update(DirectoryObject, "primary_owner_id", owners)
-        _insert(AdditionalOwner, co_owners, fields=["group", "owner"])
+        update(DirectoryObject, "primary_owner_id", owners)
+        insert(AdditionalOwner, co_owners, fields=["group", "owner"])
 
 
 OBJECT_FIELDS = [
@@ -188,7 +187,7 @@ def _insert_objects(store: IdentityStore, records: list[Record]) -> None:
         for r in records
     ]
     template = DirectoryObject(store=store, source=SOURCE)
-    _insert(DirectoryObject, rows, fields=OBJECT_FIELDS, template=template)
+    insert(DirectoryObject, rows, fields=OBJECT_FIELDS, template=template)
 
 
 REFERENCES = ("managers", "owners", "co_owners", "members")
@@ -217,64 +216,3 @@ def resolve_references(
         primary = resolved["owners"][0]
         resolved["co_owners"] = [o for o in resolved["co_owners"] if o != primary]
     return resolved
-
-
-def _insert(
-    model: type[models.Model],
-    rows: list[tuple],
-    *,
-    fields: list[str],
-    template: models.Model | None = None,
-) -> None:
-    """INSERT `rows` (tuples of database values for `fields`)."""
-    sql, tail = _statement(model, fields, template)
-    _executemany(sql, [row + tail for row in rows] if tail else rows)
-
-
-def _statement(
-    model: type[models.Model], fields: list[str], template: models.Model | None = None
-) -> tuple[str, tuple]:
-    """An INSERT of `fields` and of every other column, with the values the ORM would give
-    those (default, auto_now, `template`'s value): the statement and those values, to append
-    to each row."""
-    template = template or model()
-    given = [model._meta.get_field(name) for name in fields]
-    rest = [
-        f
-        for f in model._meta.concrete_fields
-        if not f.primary_key
-        and f not in given
-        and not isinstance(f.pre_save(template, True), DatabaseDefault)
-    ]
-    tail = tuple(f.get_db_prep_save(f.pre_save(template, True), db) for f in rest)
-    names = ", ".join(db.ops.quote_name(f.column) for f in given + rest)
-    marks = ", ".join(["%s"] * (len(given) + len(rest)))
-    return f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})", tail
-
-
-def _update(model, column: str, rows: list[tuple]) -> None:
-    table = model._meta.db_table
-    _executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", rows)
-
-
-def _executemany(sql: str, rows: list[tuple]) -> None:
-    with db.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[start : start + BATCH])
-
-
-class _large_cache:
-    """SQLite keeps only ~2 MB of pages by default; index inserts for millions of rows then
-    re-read the same pages from disk. Raise it for the import only."""
-
-    def __enter__(self) -> None:
-        self.old = None
-        if db.vendor == "sqlite":
-            with db.cursor() as cursor:
-                self.old = cursor.execute("PRAGMA cache_size").fetchone()[0]
-                cursor.execute("PRAGMA cache_size = -262144")  # 256 MB
-
-    def __exit__(self, *exc) -> None:
-        if self.old is not None:
-            with db.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {int(self.old)}")

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 import ldap3
 
-from .connection import DirectoryError, paged_search
+from .connection import DirectoryError
 from .mapping import Record, attributes_for, to_record
 from .models import DirectoryConnection
+from .paging import paged_search
 
 KINDS = ("user", "contact", "group")
 Progress = Callable[[int], None]

@@ -19,7 +19,7 @@ from identitystores import audit, changes
 from identitystores.directory import DirectoryObject, GroupMembership
 from identitystores.models import IdentityStore
 
-from .apply import SYNC_ACTOR
+from .apply_links import SYNC_ACTOR
 from .connection import DirectoryError
 from .importer import SOURCE
 from .mapping import dn_key

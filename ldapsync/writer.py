@@ -23,10 +23,11 @@ from identitystores.models import IdentityStore
 from notifications.events import EventKind
 
 from . import refusal
-from .connection import DirectoryError, complete_ranges, session
+from .connection import DirectoryError, session
 from .failures import REPLY_FAULTS, during_use
 from .mapping import _dns, dn_key
 from .models import DirectoryConnection, EntryLink
+from .paging import complete_ranges
 from .refusal import Change, Refused
 
 MEMBER_OPS = {

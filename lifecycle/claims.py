@@ -1,16 +1,16 @@
-"""Claiming a due row: a conditional UPDATE that only one run can win."""
+"""Finding and claiming due rows: a conditional UPDATE that only one run can win."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from identitystores.directory import GroupMembership
 
-from . import days
-from .runs import Run
+from .models import State
+from .runs import Handler, Phase
 
 
 def claim(model: type[Model], pk: int, condition: Q, select: tuple[str, ...], **changes):
@@ -26,12 +26,23 @@ def is_member(group_id: int, member_id: int) -> bool:
     return GroupMembership.objects.filter(group_id=group_id, member_id=member_id).exists()
 
 
-def missed_reminder(
-    run: Run, days_before: int | None, removal: date, created: datetime, reminded_for: date | None
-) -> bool:
-    """True when an "X days before" reminder had a window — from X days before the removal (or
-    from the item's creation, if later) to the removal — and no run sent it in that window."""
-    if not days_before or reminded_for == removal:
-        return False
-    window_opens = max(removal - timedelta(days=days_before), days.today(run.store, created))
-    return window_opens < removal
+def due_ids(queryset: QuerySet) -> list[int]:
+    """Due ids, in id order. Sorted here, not by the database: an ORDER BY id would tempt
+    SQLite into walking the store's rows in id order instead of using the due-date index."""
+    return sorted(queryset.order_by().values_list("pk", flat=True))
+
+
+def save_note(item: Model, note: str) -> None:
+    """Record on a claimed row why it changed nothing (shown in its list)."""
+    item.note = note
+    item.save(update_fields=["note"])
+
+
+def start_phases(items: QuerySet, today: date, skip: Handler, start: Handler) -> list[Phase]:
+    """A windowed job's first two phases: windows that passed entirely between two runs, then
+    starts due. Starts are read by start date only (the due-start index); those whose window has
+    passed are the skipped ones of the first phase, which `start` does not claim."""
+    scheduled = items.filter(state=State.SCHEDULED)
+    passed = due_ids(scheduled.filter(end_date__lte=today))
+    starts = sorted(set(due_ids(scheduled.filter(start_date__lte=today))) - set(passed))
+    return [(passed, skip), (starts, start)]

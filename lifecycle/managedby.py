@@ -16,14 +16,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from identitystores import changes
 from identitystores.directory import AdditionalManager, AdditionalOwner
 
-from .claims import claim, missed_reminder
+from .claims import claim, due_ids, save_note, start_phases
 from .models import State, TemporaryManagedBy
 from .notices import Notice, send_notice
+from .reminders import claim_reminder, due_before_end, in_days, note_missed, send_reminder
 from .runs import Phase, Run
 
 MB = TemporaryManagedBy
@@ -34,22 +35,12 @@ RELATED = ("store", "target", "holder")
 def plan(run: Run) -> list[Phase]:
     today = run.today
     items = MB.objects.filter(store=run.store)
-    scheduled = items.filter(state=State.SCHEDULED)
-    # Starts are read by start date only (the due-start index); those whose window has passed
-    # are the skipped ones of the first phase, which `start` does not claim.
-    passed = _ids(scheduled.filter(end_date__lte=today))
-    starts = sorted(set(_ids(scheduled.filter(start_date__lte=today))) - set(passed))
-    phases: list[Phase] = [(passed, skip_window), (starts, start)]
+    phases = start_phases(items, today, skip_window, start)
     days_before = _options(run)[2]
     if days_before:
         ending = items.filter(end_date__gt=today, end_date__lte=today + timedelta(days=days_before))
-        reminders = _ids(
-            ending.filter(state=State.ACTIVE, start_applied=True).exclude(
-                reminded_for=F("end_date")
-            )
-        ) + _ids(ending.filter(state=State.SCHEDULED, start_date__lte=today))
-        phases.append((sorted(set(reminders)), remind))
-    phases.append((_ids(items.filter(state=State.ACTIVE, end_date__lte=today)), end))
+        phases.append((sorted(set(due_before_end(ending, today))), remind))
+    phases.append((due_ids(items.filter(state=State.ACTIVE, end_date__lte=today)), end))
     return phases
 
 
@@ -58,8 +49,7 @@ def skip_window(run: Run, pk: int) -> None:
     item = claim(MB, pk, Q(state=State.SCHEDULED), RELATED, state=State.SKIPPED)
     if item is None:
         return
-    item.note = "Skipped: the schedule did not run in the period."
-    item.save(update_fields=["note"])
+    save_note(item, "Skipped: the schedule did not run in the period.")
     run.skip(
         f"{item.get_role_display()}: {item.holder.name} of {item.target.name} from "
         f"{item.start_date} to {item.end_date} was not applied: the schedule did not run in that "
@@ -85,8 +75,7 @@ def start(run: Run, pk: int) -> None:
         return
     if _holds(item):
         run.counts["unchanged"] += 1
-        item.note = f"Already {_role(item)} at the start: stays at the end."
-        item.save(update_fields=["note"])
+        save_note(item, f"Already {_role(item)} at the start: stays at the end.")
         return
     if item.role == OWNER:
         changes.add_additional_owner(item.target, item.holder, run.actor)
@@ -107,20 +96,17 @@ def start(run: Run, pk: int) -> None:
 
 @transaction.atomic
 def remind(run: Run, pk: int) -> None:
-    condition = Q(state=State.ACTIVE, start_applied=True) & ~Q(reminded_for=F("end_date"))
-    item = claim(MB, pk, condition, RELATED, reminded_for=F("end_date"))
+    item = claim_reminder(MB, pk, Q(state=State.ACTIVE, start_applied=True), "end_date", RELATED)
     if item is None or not _holds(item):
         return
-    run.counts["reminders"] += 1
-    left = (item.end_date - run.today).days
     notice = Notice(
         f"{item.holder.name} will stop being {_role(item)} of {item.target.name} on "
         f"{item.end_date}",
         f"{item.holder.name} will be removed as {_role(item)} of {item.target.name} on "
-        f"{item.end_date} (in {left} day{'s' if left != 1 else ''}).",
+        f"{item.end_date} ({in_days(run, item.end_date)}).",
         _details(item, run),
     )
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.holder_id})
+    send_reminder(run, notice, {item.holder_id})
 
 
 @transaction.atomic
@@ -130,16 +116,10 @@ def end(run: Run, pk: int) -> None:
         return
     if not _holds(item, additional_only=True):
         run.counts["unchanged"] += 1
-        item.note = f"No longer {_role(item)} at the end: nothing to remove."
-        item.save(update_fields=["note"])
+        save_note(item, f"No longer {_role(item)} at the end: nothing to remove.")
         return
-    if missed_reminder(run, _options(run)[2], item.end_date, item.created, item.reminded_for):
-        run.skip(
-            f"Reminder to {item.holder.name} before leaving as {_role(item)} of "
-            f"{item.target.name} on {item.end_date} was not sent: the schedule did not run in "
-            "the reminder period."
-        )
-        run.counts["skipped"] += 1
+    leaving = f"as {_role(item)} of {item.target.name}"
+    note_missed(run, _options(run)[2], item, item.end_date, item.holder.name, leaving)
     if item.role == OWNER:
         changes.remove_additional_owner(item.target, item.holder, run.actor)
     else:
@@ -189,9 +169,3 @@ def _details(item: TemporaryManagedBy, run: Run) -> list[tuple[str, str]]:
         ("Period", f"{item.start_date} to {item.end_date}"),
         ("Applied on", run.today.isoformat()),
     ]
-
-
-def _ids(queryset) -> list[int]:
-    """Due ids, in id order. Sorted here, not by the database: an ORDER BY id would tempt
-    SQLite into walking the store's rows in id order instead of using the due-date index."""
-    return sorted(queryset.order_by().values_list("pk", flat=True))

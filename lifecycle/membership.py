@@ -1,11 +1,11 @@
-"""The Membership Life Cycle job: temporary joins and leaves, and attestation removals.
+"""The Membership Life Cycle job: temporary joins and leaves, then attestation removals.
 
 Phases, in this order, each over the rows due at the store's today:
 1. windows that passed entirely between two runs: skipped, recorded, notified;
 2. starts due (late ones too, while the window is still open): join → add, leave → remove;
 3. "X days before leaving" reminders, once per removal date;
 4. ends due: join → remove, leave → add back;
-5. attestation reminders, then 6. attestation removals.
+5. attestation reminders, then 6. attestation removals (`attestation`).
 
 Notices follow the store's Membership Lifecycle options: On joining group, On leaving group,
 X days before the user leaves (also for attestation removals). "On leaving group" covers
@@ -21,50 +21,40 @@ from django.db.models import F, Q
 
 from identitystores import changes
 
-from .claims import claim, is_member, missed_reminder
-from .models import AttestationRemoval, State, TemporaryMembership
+from . import attestation
+from .claims import claim, due_ids, is_member, save_note, start_phases
+from .models import State, TemporaryMembership
 from .notices import Notice, send_notice
+from .reminders import (
+    claim_reminder,
+    due_before_end,
+    leaving_soon,
+    membership_days,
+    note_missed,
+    send_reminder,
+)
 from .runs import Phase, Run
 
 TM = TemporaryMembership
-AR = AttestationRemoval
 JOIN, LEAVE = TM.Action.JOIN, TM.Action.LEAVE
 TM_RELATED = ("store", "group", "user", "requested_by")
-AR_RELATED = ("store", "group", "member")
-NOT_REMINDED_END = {"reminded_for": F("end_date")}
 
 
 def plan(run: Run) -> list[Phase]:
     today = run.today
     items = TM.objects.filter(store=run.store)
-    marks = AR.objects.filter(store=run.store, state=State.SCHEDULED)
-    scheduled = items.filter(state=State.SCHEDULED)
-    # Starts are read by start date only (the due-start index); those whose window has passed
-    # are the skipped ones of the first phase, which `start` does not claim.
-    passed = _ids(scheduled.filter(end_date__lte=today))
-    starts = sorted(set(_ids(scheduled.filter(start_date__lte=today))) - set(passed))
-    phases: list[Phase] = [(passed, skip_window), (starts, start)]
-    days_before = _days_before(run)
-    if days_before:
-        horizon = today + timedelta(days=days_before)
+    phases = start_phases(items, today, skip_window, start)
+    days_before = membership_days(run)
+    horizon = today + timedelta(days=days_before) if days_before else None
+    if horizon:
         joining = items.filter(action=JOIN, end_date__gt=today, end_date__lte=horizon)
         leaving = items.filter(action=LEAVE, start_date__gt=today, start_date__lte=horizon)
-        reminders = (
-            _ids(
-                joining.filter(state=State.ACTIVE, start_applied=True).exclude(
-                    reminded_for=F("end_date")
-                )
-            )
-            + _ids(joining.filter(state=State.SCHEDULED, start_date__lte=today))
-            + _ids(leaving.filter(state=State.SCHEDULED).exclude(reminded_for=F("start_date")))
+        reminders = due_before_end(joining, today) + due_ids(
+            leaving.filter(state=State.SCHEDULED).exclude(reminded_for=F("start_date"))
         )
         phases.append((sorted(set(reminders)), remind))
-    phases.append((_ids(items.filter(state=State.ACTIVE, end_date__lte=today)), end))
-    if days_before:
-        soon = marks.filter(remove_on__gt=today, remove_on__lte=horizon)
-        phases.append((_ids(soon.exclude(reminded_for=F("remove_on"))), remind_attestation))
-    phases.append((_ids(marks.filter(remove_on__lte=today)), remove_attestation))
-    return phases
+    phases.append((due_ids(items.filter(state=State.ACTIVE, end_date__lte=today)), end))
+    return phases + attestation.phases(run, horizon)
 
 
 # --- Temporary membership ---------------------------------------------------------------------
@@ -82,7 +72,7 @@ def skip_window(run: Run, pk: int) -> None:
         f"{item.start_date} to {item.end_date} was not applied: the schedule did not run in "
         "that period."
     )
-    _save_note(item, "Skipped: the schedule did not run in the period.")
+    save_note(item, "Skipped: the schedule did not run in the period.")
     run.skip(text)
     run.counts["skipped"] += 1
     wants = run.settings is not None and (run.settings.ml_on_join or run.settings.ml_on_leave)
@@ -113,7 +103,7 @@ def start(run: Run, pk: int) -> None:
         _left(run, item)
     else:
         run.counts["unchanged"] += 1
-        _save_note(
+        save_note(
             item,
             "Already a member at the start: stays in the group at the end."
             if member
@@ -135,13 +125,11 @@ def remind(run: Run, pk: int) -> None:
 
 @transaction.atomic
 def _remind(run: Run, pk: int, state: Q, removal: str) -> None:
-    condition = state & ~Q(reminded_for=F(removal))
-    item = claim(TM, pk, condition, TM_RELATED, reminded_for=F(removal))
+    item = claim_reminder(TM, pk, state, removal, TM_RELATED)
     if item is None or not is_member(item.group_id, item.user_id):
         return
-    run.counts["reminders"] += 1
-    notice = _leaving_soon(run, item.group, item.user, item.removal_date)
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.user_id})
+    notice = leaving_soon(run, item.group, item.user, item.removal_date)
+    send_reminder(run, notice, {item.user_id})
 
 
 @transaction.atomic
@@ -159,7 +147,7 @@ def end(run: Run, pk: int) -> None:
         _joined(run, item)
     else:
         run.counts["unchanged"] += 1
-        _save_note(
+        save_note(
             item,
             "No longer a member at the end: nothing to remove."
             if item.action == JOIN
@@ -168,25 +156,21 @@ def end(run: Run, pk: int) -> None:
 
 
 def _joined(run: Run, item: TemporaryMembership) -> None:
-    run.counts["applied"] += 1
-    if run.settings is None or not run.settings.ml_on_join:
-        return
-    notice = Notice(
-        f"{item.user.name} was added to {item.group.name}",
-        f"The Membership Life Cycle schedule added {item.user.name} to the group "
-        f"{item.group.name}.",
-        _details(item, run),
-    )
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.user_id})
+    _changed(run, item, "added", "to", bool(run.settings and run.settings.ml_on_join))
 
 
 def _left(run: Run, item: TemporaryMembership) -> None:
+    _changed(run, item, "removed", "from", bool(run.settings and run.settings.ml_on_leave))
+
+
+def _changed(run: Run, item: TemporaryMembership, verb: str, to: str, wanted: bool) -> None:
+    """Count the change and, if the store's option asks for it, tell the user and the admins."""
     run.counts["applied"] += 1
-    if run.settings is None or not run.settings.ml_on_leave:
+    if not wanted:
         return
     notice = Notice(
-        f"{item.user.name} was removed from {item.group.name}",
-        f"The Membership Life Cycle schedule removed {item.user.name} from the group "
+        f"{item.user.name} was {verb} {to} {item.group.name}",
+        f"The Membership Life Cycle schedule {verb} {item.user.name} {to} the group "
         f"{item.group.name}.",
         _details(item, run),
     )
@@ -205,83 +189,6 @@ def _details(item: TemporaryMembership, run: Run) -> list[tuple[str, str]]:
     return details
 
 
-def _note_missed_reminder(run: Run, item) -> None:
-    if missed_reminder(run, _days_before(run), item.removal_date, item.created, item.reminded_for):
-        run.skip(
-            f"Reminder to {_member_name(item)} before leaving {item.group.name} on "
-            f"{item.removal_date} was not sent: the schedule did not run in the reminder period."
-        )
-        run.counts["skipped"] += 1
-
-
-# --- Attestation ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def remind_attestation(run: Run, pk: int) -> None:
-    condition = Q(state=State.SCHEDULED) & ~Q(reminded_for=F("remove_on"))
-    mark = claim(AR, pk, condition, AR_RELATED, reminded_for=F("remove_on"))
-    if mark is None or not is_member(mark.group_id, mark.member_id):
-        return
-    run.counts["reminders"] += 1
-    notice = _leaving_soon(run, mark.group, mark.member, mark.remove_on)
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {mark.member_id})
-
-
-@transaction.atomic
-def remove_attestation(run: Run, pk: int) -> None:
-    mark = claim(AR, pk, Q(state=State.SCHEDULED), AR_RELATED, state=State.DONE)
-    if mark is None:
-        return
-    if not is_member(mark.group_id, mark.member_id):
-        run.counts["unchanged"] += 1
-        _save_note(mark, "No longer a member on the removal date.")
-        return
-    _note_missed_reminder(run, mark)
-    changes.remove_member(mark.group, mark.member, run.actor)
-    run.counts["applied"] += 1
-    if run.settings is None or not run.settings.ml_on_leave:
-        return
-    notice = Notice(
-        f"{mark.member.name} was removed from {mark.group.name}",
-        f"The Membership Life Cycle schedule removed {mark.member.name} from the group "
-        f"{mark.group.name}, as marked by the group's attestation.",
-        [
-            ("Group", mark.group.name),
-            ("Removal date", str(mark.remove_on)),
-            ("Applied on", run.today.isoformat()),
-        ],
-    )
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {mark.member_id})
-
-
-# --- Helpers ----------------------------------------------------------------------------------
-
-
-def _leaving_soon(run: Run, group, member, removal) -> Notice:
-    left = (removal - run.today).days
-    return Notice(
-        f"{member.name} will leave {group.name} on {removal}",
-        f"{member.name} will be removed from the group {group.name} on {removal} "
-        f"(in {left} day{'s' if left != 1 else ''}).",
-        [("Group", group.name), ("Removal date", str(removal))],
-    )
-
-
-def _days_before(run: Run) -> int | None:
-    return run.settings.membership_days_before() if run.settings else None
-
-
-def _member_name(item) -> str:
-    return item.user.name if isinstance(item, TM) else item.member.name
-
-
-def _save_note(item, note: str) -> None:
-    item.note = note
-    item.save(update_fields=["note"])
-
-
-def _ids(queryset) -> list[int]:
-    """Due ids, in id order. Sorted here, not by the database: an ORDER BY id would tempt
-    SQLite into walking the store's rows in id order instead of using the due-date index."""
-    return sorted(queryset.order_by().values_list("pk", flat=True))
+def _note_missed_reminder(run: Run, item: TemporaryMembership) -> None:
+    removal, who = item.removal_date, item.user.name
+    note_missed(run, membership_days(run), item, removal, who, item.group.name)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_temporary
 
 app_name = "lifecycle"
 urlpatterns = [
@@ -16,12 +16,12 @@ urlpatterns = [
     ),
     path(
         "identity-stores/<id:store_id>/temporary-memberships/",
-        views.temporary_memberships,
+        views_temporary.temporary_memberships,
         name="temporary_memberships",
     ),
     path(
         "identity-stores/<id:store_id>/temporary-owners-managers/",
-        views.temporary_managed_by,
+        views_temporary.temporary_managed_by,
         name="temporary_managed_by",
     ),
 ]

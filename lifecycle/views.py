@@ -1,11 +1,10 @@
-"""A store's Schedules page (when each life-cycle job runs, run now, recent runs, the
-password-expiry group) and the pages listing and creating temporary memberships and temporary
-additional owners/managers. Every view goes through get_store_for_admin."""
+"""A store's Schedules page: when each life-cycle job runs, run now, recent runs, the
+password-expiry group. The temporary membership and owner/manager pages are in
+`views_temporary`. Every view goes through get_store_for_admin."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -15,19 +14,12 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from notifications.models import NotificationSettings
 
-from .forms import (
-    PasswordExpiryGroupForm,
-    ScheduleForm,
-    TemporaryManagedByForm,
-    TemporaryMembershipForm,
-)
+from .forms import PasswordExpiryGroupForm, ScheduleForm
 from .jobs import JOBS
-from .models import ENTRA_RULE, JobRun, PasswordExpiryGroup, TemporaryManagedBy
-from .models import TemporaryMembership as TM
+from .models import ENTRA_RULE, JobRun, PasswordExpiryGroup
 from .schedules import CRON_FIELDS, jobs_for, save_schedule, schedules
 from .tasks import run_scheduled_job
 
-LIST_LIMIT = 200
 RUNS_SHOWN = 10
 
 
@@ -130,50 +122,6 @@ def password_group(request: HttpRequest, store_id: int) -> HttpResponse:
     else:
         messages.error(request, "Password expiry group not saved: " + _errors(form))
     return redirect("lifecycle:schedules", store.pk)
-
-
-@require_http_methods(["GET", "POST"])
-def temporary_memberships(request: HttpRequest, store_id: int) -> HttpResponse:
-    store = get_store_for_admin(request, store_id)
-    form = TemporaryMembershipForm(request.POST or None, store=store)
-    if request.method == "POST" and _create(request, store, form, "lifecycle.temporary_membership"):
-        return redirect("lifecycle:temporary_memberships", store.pk)
-    items = TM.objects.filter(store=store).select_related("group", "user", "requested_by")
-    context = {
-        "store": store,
-        "nav": "stores",
-        "store_nav": "temporary",
-        "form": form,
-        "items": items.order_by("-start_date", "-id")[:LIST_LIMIT],
-    }
-    return render(request, "lifecycle/temporary_memberships.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-def temporary_managed_by(request: HttpRequest, store_id: int) -> HttpResponse:
-    store = get_store_for_admin(request, store_id)
-    form = TemporaryManagedByForm(request.POST or None, store=store)
-    if request.method == "POST" and _create(request, store, form, "lifecycle.temporary_managed_by"):
-        return redirect("lifecycle:temporary_managed_by", store.pk)
-    items = TemporaryManagedBy.objects.filter(store=store).select_related("target", "holder")
-    context = {
-        "store": store,
-        "nav": "stores",
-        "store_nav": "temporary",
-        "form": form,
-        "items": items.order_by("-start_date", "-id")[:LIST_LIMIT],
-    }
-    return render(request, "lifecycle/temporary_managed_by.html", context)
-
-
-def _create(request, store, form, action: str) -> bool:
-    if not form.is_valid():
-        return False
-    with transaction.atomic():
-        item = form.save()
-        audit.record(store, request.user, action, [("item", "", str(item)[:500])])
-    messages.success(request, "Scheduled.")
-    return True
 
 
 def _errors(form) -> str:

@@ -15,12 +15,13 @@ from identitystores import changes
 from identitystores.changes import Actor, ChangeError
 from identitystores.directory import AdditionalOwner, DirectoryObject
 from identitystores.models import StoreRole
-from ldapsync import connection as ldap_connection
+from ldapsync import paging as ldap_paging
 from ldapsync import reader, writer
-from ldapsync.connection import DirectoryError, paged_search, session
+from ldapsync.connection import DirectoryError, session
 from ldapsync.forms import initial_for
 from ldapsync.mapping import dn_key
 from ldapsync.models import DirectoryAccount, DirectoryConnection, EntryLink, SyncStatus
+from ldapsync.paging import paged_search
 from ldapsync.sync import sync_store
 from notifications.events import DirectoryEvent, EventKind, Route
 from tests.samba_dc import (
@@ -328,13 +329,13 @@ def test_test_connection_verifies_both_urls_and_counts_the_entries(client, samba
 def range_searches(monkeypatch):
     """The attribute lists of the range searches `complete_ranges` sends."""
     sent = []
-    search = ldap_connection._next_range
+    search = ldap_paging._next_range
 
     def recorded(connection, dn, attribute, low):
         sent.append(f"{attribute};range={low}-*")
         return search(connection, dn, attribute, low)
 
-    monkeypatch.setattr(ldap_connection, "_next_range", recorded)
+    monkeypatch.setattr(ldap_paging, "_next_range", recorded)
     return sent
 
 

@@ -1,6 +1,5 @@
-"""What the life-cycle schedules act on: temporary memberships, attestation removal marks,
-temporary additional owners and managers, the password-expiry group of a store, and a record of
-every job run.
+"""The dated rows the life-cycle schedules act on: temporary memberships, attestation removal
+marks, and temporary additional owners and managers.
 
 Dates are calendar dates in the store's time zone ("today" is the store's today). Every row
 carries its own progress (`state`, `reminded_for`), changed in the same transaction as the
@@ -13,7 +12,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -21,9 +19,6 @@ from identitystores.directory import DirectoryObject
 
 Kind = DirectoryObject.Kind
 SecurityType = DirectoryObject.SecurityType
-ENTRA_RULE = (
-    "Password expiry Smart Groups cannot be created in a Microsoft Entra ID identity store."
-)
 TEMPORARY_SECURITY_TYPES = (SecurityType.SEMI_PRIVATE, SecurityType.PUBLIC)
 
 
@@ -192,84 +187,3 @@ class TemporaryManagedBy(Window):
             if obj is not None and obj.store_id != self.store_id:
                 errors[name] = "This object belongs to another identity store."
         return errors
-
-
-class PasswordExpiryGroup(models.Model):
-    """The store's password-expiry Smart Group: its members are the users whose password expires
-    within `days` days. Not available in Microsoft Entra ID stores (spec), enforced on save."""
-
-    store = models.OneToOneField(
-        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="password_group"
-    )
-    group = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
-    days = models.PositiveSmallIntegerField(
-        "Password expires within (days)",
-        default=14,
-        validators=[MinValueValidator(1), MaxValueValidator(365)],
-    )
-    send_warnings = models.BooleanField(
-        "Send a password expiry warning to members each time the membership is updated",
-        default=True,
-    )
-
-    def __str__(self) -> str:
-        return f"Password expiry group of {self.store}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.store.supports_password_expiry:
-            raise ValidationError(ENTRA_RULE)
-        super().save(*args, **kwargs)
-
-    def clean(self) -> None:
-        if self.store_id and not self.store.supports_password_expiry:
-            raise ValidationError(ENTRA_RULE)
-        if self.group_id and (
-            self.group.kind != Kind.GROUP or self.group.store_id != self.store_id
-        ):
-            raise ValidationError({"group": "Choose a group of this identity store."})
-
-
-class PasswordExpiryMember(models.Model):
-    """A member the password-expiry job put in the group, and the store day of its last warning
-    (at most one warning per member and day, however often the job runs)."""
-
-    config = models.ForeignKey(PasswordExpiryGroup, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
-    warned_on = models.DateField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["config", "user"], name="lc_one_pwd_member"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} in password group {self.config_id}"
-
-
-class JobRun(models.Model):
-    """One run of a life-cycle job: what it applied, sent and skipped. A run still "running"
-    after its process died shows as interrupted; the next run finishes its work."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        FINISHED = "finished", "Finished"
-        FAILED = "failed", "Failed"
-
-    store = models.ForeignKey(
-        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+"
-    )
-    job = models.CharField(max_length=32)
-    today = models.DateField()
-    started = models.DateTimeField()
-    finished = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    counts = models.JSONField(default=dict, blank=True)
-    skipped = models.JSONField(default=list, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["-started", "-id"]
-        indexes = [models.Index(fields=["store", "job", "started"], name="lc_run_store_job")]
-
-    def __str__(self) -> str:
-        return f"{self.job} of {self.store_id} at {self.started:%Y-%m-%d %H:%M}"
