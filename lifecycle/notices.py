@@ -2,7 +2,7 @@
 caller's transaction (the one that also changes the directory and the item's state).
 
 Who receives a life-cycle notice: the objects the job names (a group reaches all its members,
-nested groups included, through `notifications.recipients.expand`), each address once, in Bcc
+nested groups included, through `notifications.expansion.expand`), each address once, in Bcc
 batches like change notifications. The store's To:/CC: receive a copy of every life-cycle notice
 in a message of their own, as they receive every notification of the store. Password-expiry
 warnings are personal (one user's expiry date): one message to the user, no copy to To:/CC: —
@@ -21,9 +21,10 @@ from django.template import Template
 from identitystores.directory import DirectoryObject
 from identitystores.models import IdentityStore
 from notifications.emails import Content, bcc_batch_size, recipient_context, render_content
+from notifications.expansion import Recipient, expand
 from notifications.models import NotificationSettings
 from notifications.outbox import chunks, enqueue, new_message
-from notifications.recipients import Recipient, expand, store_to_cc
+from notifications.recipients import store_to_cc
 from notifications.templates_store import compile_template
 
 LIFECYCLE_KIND = "lifecycle"

@@ -27,9 +27,10 @@ from django.utils.html import escape
 
 from . import acting
 from .events import DirectoryEvent, EventKind, Route
+from .expansion import DEFAULT_LANGUAGE, Recipient
 from .models import NotificationSettings, OutgoingMessage
 from .outbox import enqueue, new_message
-from .recipients import DEFAULT_LANGUAGE, Recipient, resolve
+from .recipients import resolve
 from .template_limits import TemplateLimitError
 from .templates_store import (
     EmailTemplate,

@@ -1,10 +1,10 @@
 """Who is notified of a directory event: the spec's Recipients section, rule by rule.
 
 To:/CC: of the store receive everything; each ticked **Also Notify** box adds the objects its
-function below picks. Picked groups expand to their members, transitively through nested groups
-(cycles are harmless: the expansion is a recursive UNION, which visits each group once). Only
-mail-enabled objects with an address receive mail; groups are reached through their members, never
-at their own address. Each address appears once (compared case-insensitively).
+function below picks. This module decides *who*; `expansion.py` turns the picked objects into
+addresses: groups expand to their members through nested groups (cycles are harmless), only
+mail-enabled objects with an address receive mail, groups are never mailed at their own address,
+and each address appears once (compared case-insensitively).
 
 Every box reads the directory as it is *after* the change:
 - a member just removed is not among "all members" of the modified group; it is told only by
@@ -18,32 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from django.db.models import Min
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
-
-from identitystores.directory import (
-    AdditionalManager,
-    AdditionalOwner,
-    DirectoryObject,
-    GroupMembership,
-)
+from identitystores.directory import AdditionalManager, DirectoryObject
 
 from .events import DirectoryEvent, EventKind
+from .expansion import Recipient, expand, owners
 from .models import NotificationSettings
-
-DEFAULT_LANGUAGE = "en"
-STREAM_CHUNK = 2000
-
-
-class Recipient(NamedTuple):
-    """One address to notify (lower-cased), with the name and language found for it."""
-
-    address: str
-    name: str = ""
-    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass
@@ -102,7 +82,7 @@ def object_being_modified(event: DirectoryEvent) -> Picked:
 def group_owners(event: DirectoryEvent) -> Picked:
     """Group owner(s) for their groups: primary and additional owners of the changed group,
     except additional owners marked "Don't notify"."""
-    return Picked(objects=_owners(event.object_id)) if _is_group(event) else Picked()
+    return Picked(objects=owners(event.object_id)) if _is_group(event) else Picked()
 
 
 def managers(event: DirectoryEvent) -> Picked:
@@ -140,7 +120,7 @@ def public_group_owners(event: DirectoryEvent) -> Picked:
     public = DirectoryObject.objects.filter(
         pk=event.object_id, security_type=DirectoryObject.SecurityType.PUBLIC
     ).exists()
-    return Picked(objects=_owners(event.object_id)) if public else Picked()
+    return Picked(objects=owners(event.object_id)) if public else Picked()
 
 
 ALSO_NOTIFY: dict[str, Callable[[DirectoryEvent], Picked]] = {
@@ -189,82 +169,6 @@ class Resolution:
 def resolve(event: DirectoryEvent, settings: NotificationSettings) -> Resolution:
     to, cc = store_to_cc(settings)
     return Resolution(to, cc, event.store_id, also_notify(event, settings))
-
-
-def expand(
-    store_id: int,
-    object_ids: set[int],
-    exclude: set[str] = frozenset(),
-    *,
-    details: bool = True,
-) -> Iterator[Recipient]:
-    """The addressable objects among `object_ids`, then all members of the groups among them,
-    nested groups included, each address once and none of `exclude`. Two queries whatever the
-    size: the picked objects (a few), and the members, read `STREAM_CHUNK` rows at a time.
-    Without `details`, members come with their address only (name "" and language "en")."""
-    seeds = sorted(i for i in object_ids if i is not None)
-    if not seeds:
-        return
-    seen = set(exclude)
-    for address, name, language in (
-        _addressable(store_id).filter(id__in=seeds).values_list("address", "name", "language")
-    ):
-        if address not in seen:
-            seen.add(address)
-            yield Recipient(address, name, language or DEFAULT_LANGUAGE)
-    members = (
-        _addressable(store_id)
-        .filter(memberships__group_id__in=_nested_groups(seeds))
-        .exclude(address__in=sorted(seen))
-        .values_list("address")
-        .order_by()
-    )
-    if not details:
-        for (address,) in members.distinct().iterator(chunk_size=STREAM_CHUNK):
-            yield Recipient(address)
-        return
-    members = members.annotate(name=Min("name"), language=Min("language"))
-    for address, name, language in members.iterator(chunk_size=STREAM_CHUNK):
-        yield Recipient(address, name, language or DEFAULT_LANGUAGE)
-
-
-def _addressable(store_id: int):
-    """Mail-enabled users and contacts with an address; groups are reached through members."""
-    return (
-        DirectoryObject.objects.filter(store_id=store_id, mail_enabled=True)
-        .exclude(kind=DirectoryObject.Kind.GROUP)
-        .exclude(email="")
-        .annotate(address=Lower("email"))
-    )
-
-
-def _nested_groups(seeds: list[int]) -> RawSQL:
-    """Ids of the groups among `seeds` and of every group nested in them (a recursive CTE;
-    UNION visits each group once, so membership cycles end)."""
-    objects = DirectoryObject._meta.db_table
-    links = GroupMembership._meta.db_table
-    placeholders = ", ".join(["%s"] * len(seeds))
-    sql = f"""
-        WITH RECURSIVE nested(id) AS (
-            SELECT id FROM {objects} WHERE id IN ({placeholders}) AND kind = %s
-            UNION
-            SELECT m.member_id FROM {links} m JOIN nested n ON m.group_id = n.id
-            WHERE m.member_is_group
-        )
-        SELECT id FROM nested
-    """  # noqa: S608 - table names come from model metadata, values are parameters
-    return RawSQL(sql, [*seeds, DirectoryObject.Kind.GROUP])
-
-
-def _owners(group_id: int | None) -> set[int]:
-    """Primary owner and the additional owners not marked "Don't notify"."""
-    primary = DirectoryObject.objects.filter(pk=group_id, primary_owner__isnull=False).values_list(
-        "primary_owner_id", flat=True
-    )
-    additional = AdditionalOwner.objects.filter(group_id=group_id, dont_notify=False).values_list(
-        "owner_id", flat=True
-    )
-    return set(primary) | set(additional)
 
 
 def _is_group(event: DirectoryEvent) -> bool:
