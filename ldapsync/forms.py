@@ -1,7 +1,8 @@
 """The Directory connection form. The bind password is never rendered back; a blank box keeps
-the stored one only while its destination is unchanged: the URLs (host, port and TLS mode), the
-bind DN and the CA certificate that decides which servers are trusted. So an edited URL, or a CA
-that would let another server pass as the directory, never receives the old password.
+the stored one only while its destination is unchanged (`core.secrets`): the URLs (host, port and
+TLS mode), the bind DN and the CA certificate that decides which servers are trusted, compared
+without their white space. So an edited URL, or a CA that would let another server pass as the
+directory, never receives the old password.
 
 Each URL must pass the outbound destination policy (`core.destinations`) to be saved."""
 
@@ -11,14 +12,20 @@ from urllib.parse import urlsplit
 
 from django import forms
 
+from core.secrets import BoundSecret, SecretField, ignore_white_space
 from identitystores.audit import SECRET_CHANGED
-from notifications.forms import SecretField
 
 from .connection import DirectoryError, check_destination
 from .mapping import PRESETS
 from .models import DirectoryConnection, Flavor
 
-PASSWORD_BINDING = ("urls", "bind_dn", "ca_certificate")
+BIND_PASSWORD = BoundSecret(
+    ("urls", "bind_dn", "ca_certificate"),
+    when_blank="Enter the bind password.",
+    when_moved="The URLs, bind DN or CA certificate changed, so the stored password is not "
+    "carried over. Enter the bind password again.",
+    normalise=ignore_white_space,
+)
 # A web request waits this long at most per URL: longer would let a silent host hold a worker.
 MAX_TIMEOUT = 60
 
@@ -100,24 +107,11 @@ class ConnectionForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        stored = self.original["bind_password"]
         typed = data.get("bind_password") or ""
-        moved = any(
-            name in data and _same(data[name]) != _same(self.original[name])
-            for name in PASSWORD_BINDING
-        )
-        if typed:
-            self.resolved_password = typed
-        elif self.original["bind_password"] and not moved:
-            self.resolved_password = self.original["bind_password"]
-        else:
-            self.resolved_password = ""
-            message = (
-                "The URLs, bind DN or CA certificate changed, so the stored password is not "
-                "carried over. Enter the bind password again."
-                if self.original["bind_password"]
-                else "Enter the bind password."
-            )
-            self.add_error("bind_password", message)
+        self.resolved_password = BIND_PASSWORD.after_save(typed, stored, self.original, data)
+        if not self.resolved_password:
+            self.add_error("bind_password", BIND_PASSWORD.message(stored, self.original, data))
         return data
 
     def connection(self) -> DirectoryConnection:
@@ -142,9 +136,3 @@ class ConnectionForm(forms.ModelForm):
         if self.original["bind_password"] != self.instance.bind_password:
             changes.append(("bind_password", SECRET_CHANGED, SECRET_CHANGED))
         return changes
-
-
-def _same(value: str) -> str:
-    """A destination setting without its white space, which never changes where it points (a
-    browser sends a pasted certificate's line ends as CR LF)."""
-    return " ".join(str(value).split())

@@ -16,7 +16,8 @@ from identitystores.access import get_store_for_admin
 
 from .. import acting
 from ..addresses import normalise_address
-from ..forms import SECRET_LABELS, NotificationSettingsForm
+from ..form_rules import SECRET_LABELS
+from ..forms import NotificationSettingsForm
 from ..server_check import CheckResult, send_test_message
 from ..transports import TransportConfig
 from .settings_page import settings_for

@@ -15,7 +15,8 @@ from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
 from .. import acting, acting_answers
-from ..forms import SECRET_LABELS, NotificationSettingsForm
+from ..form_rules import SECRET_LABELS
+from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
 
 
