@@ -15,17 +15,17 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 
-from identitystores import changes
-from identitystores.changes import Actor, ChangeError
-from identitystores.directory import (
+from directory import changes
+from directory.changes import Actor, ChangeError
+from directory.models import (
     AdditionalManager,
     AdditionalOwner,
     DirectoryObject,
     GroupMembership,
+    Route,
 )
 from identitystores.models import IdentityStore
 from notifications.emails import store_lookups_once
-from notifications.events import Route
 
 from .importer import SOURCE, resolve_references
 from .mapping import Record, dn_key

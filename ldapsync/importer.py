@@ -3,7 +3,7 @@
 Before the first sync the store's copy of the directory is empty, so every object would be
 "created" and every membership "added": hundreds of thousands of notifications describing no
 change anyone made. The import therefore writes rows in bulk and records one history entry with
-the counts; from then on every difference sync finds goes through `identitystores.changes` with
+the counts; from then on every difference sync finds goes through `directory.changes` with
 the "directory-sync" route and notifies per the store's rules.
 
 Rows are written with plain multi-row INSERTs (`executemany`), not model instances: at 100,000
@@ -21,13 +21,8 @@ from django.db import connection as db
 from django.db import models, transaction
 from django.db.models.expressions import DatabaseDefault
 
+from directory.models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
 from identitystores import audit
-from identitystores.directory import (
-    AdditionalManager,
-    AdditionalOwner,
-    DirectoryObject,
-    GroupMembership,
-)
 from identitystores.models import IdentityStore
 
 from .mapping import Record, dn_key

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from identitystores.directory import GroupMembership
+from directory.models import GroupMembership
 
 from . import days
 from .runs import Run

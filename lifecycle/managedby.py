@@ -18,8 +18,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F, Q
 
-from identitystores import changes
-from identitystores.directory import AdditionalManager, AdditionalOwner
+from directory import changes
+from directory.models import AdditionalManager, AdditionalOwner
 
 from .claims import claim, missed_reminder
 from .models import State, TemporaryManagedBy

@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F, Q
 
-from identitystores import changes
+from directory import changes
 
 from .claims import claim, is_member, missed_reminder
 from .models import AttestationRemoval, State, TemporaryMembership

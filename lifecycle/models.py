@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 
 Kind = DirectoryObject.Kind
 SecurityType = DirectoryObject.SecurityType

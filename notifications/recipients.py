@@ -24,14 +24,15 @@ from django.db.models import Min
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
-from identitystores.directory import (
+from directory.models import (
     AdditionalManager,
     AdditionalOwner,
+    DirectoryEvent,
     DirectoryObject,
+    EventKind,
     GroupMembership,
 )
 
-from .events import DirectoryEvent, EventKind
 from .models import NotificationSettings
 
 DEFAULT_LANGUAGE = "en"
