@@ -44,3 +44,20 @@ def test_a_stale_ignore_fails_the_run():
     assert {c["id"]: c.get("unmatched_ignore_imports_alerting") for c in contracts} == {
         c["id"]: "error" for c in contracts
     }
+
+
+def test_celery_task_names_survive_module_moves():
+    """Task names are stored outside the code (broker messages, beat rows, routes): moving a
+    module must never change one."""
+    from dirmgr.celery import app
+
+    app.loader.import_default_modules()
+    assert sorted(name for name in app.tasks if not name.startswith("celery.")) == [
+        "dirmgr.health.record_heartbeat",
+        "dirmgr.sessions.clear_expired_sessions",
+        "ldapsync.sync_all",
+        "ldapsync.sync_store",
+        "lifecycle.run_scheduled_job",
+        "notifications.deliver",
+        "notifications.sweep_outbox",
+    ]
