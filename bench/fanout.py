@@ -43,7 +43,7 @@ def setup_django(workdir: str) -> None:
 
 def build(members: int):
     """The store, its settings and the top group; users are bulk-inserted, not notified."""
-    from identitystores.directory import DirectoryObject, GroupMembership
+    from directory.models import DirectoryObject, GroupMembership
     from identitystores.models import IdentityStore
     from notifications.models import NotificationSettings
 
@@ -110,8 +110,8 @@ def change(top, label: str, measure=nullcontext) -> tuple[float, int]:
     Returns the seconds taken and the outbox rows written."""
     from django.db import transaction
 
-    from identitystores.changes import Actor, update_attributes
-    from notifications.events import Route
+    from directory.changes import Actor, update_attributes
+    from directory.models import Route
     from notifications.models import OutgoingMessage
 
     with transaction.atomic():

@@ -252,9 +252,8 @@ def run(args, rng: random.Random, workdir: str, slapd: Slapd) -> None:
     )
     slapd.start()
     setup_django(workdir)
-    from identitystores.directory import GroupMembership
+    from directory.models import DirectoryEvent, GroupMembership
     from ldapsync.sync import sync_store
-    from notifications.events import DirectoryEvent
 
     store = make_store(slapd)
     bare_s, entries = bare_search(slapd, store)

@@ -64,7 +64,7 @@ def _pragmas(sender, connection, **kwargs) -> None:
 
 def build(total: int, due: int):
     """A store with `total` temporary memberships, `due` of them starting today."""
-    from identitystores.directory import DirectoryObject
+    from directory.models import DirectoryObject
     from identitystores.models import IdentityStore
     from notifications.models import NotificationSettings
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "axes",
     "dirmgr",
     "identitystores",
+    "directory",
     "notifications",
     "catcher",
     "django_celery_beat",

@@ -1,4 +1,4 @@
-"""Top-level URLs: sign-in, identity stores, portals, notifications."""
+"""Top-level URLs: sign-in, identity stores, portals, the directory, notifications."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("identitystores.urls")),
+    path("", include("directory.urls")),
     path("", include("notifications.urls")),
     path("", include("catcher.urls")),
     path("", include("ldapsync.urls")),

@@ -92,6 +92,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.field}"
-
-
-from .directory import *  # noqa: E402, F401, F403

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import directory_views, views
+from . import views
 
 app_name = "identitystores"
 urlpatterns = [
@@ -14,16 +14,6 @@ urlpatterns = [
         name="configurations",
     ),
     path("identity-stores/<id:store_id>/history/", views.history, name="history"),
-    path(
-        "identity-stores/<id:store_id>/directory/",
-        directory_views.directory_list,
-        name="directory",
-    ),
-    path(
-        "identity-stores/<id:store_id>/directory/<id:object_id>/",
-        directory_views.directory_object,
-        name="directory_object",
-    ),
     path("portals/", views.portal_list, name="portal_list"),
     path("portals/new/", views.portal_edit, name="portal_create"),
     path("portals/<id:portal_id>/edit/", views.portal_edit, name="portal_edit"),

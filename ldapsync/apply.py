@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from identitystores import changes
-from identitystores.changes import ChangeError
-from identitystores.directory import DirectoryObject
+from directory import changes
+from directory.changes import ChangeError
+from directory.models import DirectoryObject
 from identitystores.models import IdentityStore
 from notifications.emails import store_lookups_once
 

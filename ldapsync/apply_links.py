@@ -11,16 +11,16 @@ import logging
 
 from django.db.models import prefetch_related_objects
 
-from identitystores import changes
-from identitystores.changes import Actor, ChangeError
-from identitystores.directory import (
+from directory import changes
+from directory.changes import Actor, ChangeError
+from directory.models import (
     AdditionalManager,
     AdditionalOwner,
     DirectoryObject,
     GroupMembership,
+    Route,
 )
 from identitystores.models import IdentityStore
-from notifications.events import Route
 
 from .importer import resolve_references
 from .mapping import Record

@@ -7,8 +7,8 @@ class LdapsyncConfig(AppConfig):
 
     def ready(self) -> None:
         # Admin Center changes to a synced LDAP object go to the directory first.
-        from identitystores.changes import register_directory_writer
+        from directory.hooks import register_writer
 
         from .writer import writer_for
 
-        register_directory_writer(writer_for)
+        register_writer(writer_for)

@@ -3,7 +3,7 @@
 Before the first sync the store's copy of the directory is empty, so every object would be
 "created" and every membership "added": hundreds of thousands of notifications describing no
 change anyone made. The import therefore writes rows in bulk and records one history entry with
-the counts; from then on every difference sync finds goes through `identitystores.changes` with
+the counts; from then on every difference sync finds goes through `directory.changes` with
 the "directory-sync" route and notifies per the store's rules.
 
 Rows are written with plain multi-row INSERTs (`importer_sql`), not model instances: at 100,000
@@ -20,13 +20,8 @@ from dataclasses import replace
 from django.db import connection as db
 from django.db import transaction
 
+from directory.models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
 from identitystores import audit
-from identitystores.directory import (
-    AdditionalManager,
-    AdditionalOwner,
-    DirectoryObject,
-    GroupMembership,
-)
 from identitystores.models import IdentityStore
 
 from .importer_sql import executemany, insert, large_cache, statement, update

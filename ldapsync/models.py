@@ -100,7 +100,7 @@ class EntryLink(models.Model):
     object's identity is its `external_id` (entryUUID / objectGUID); the DN only locates it."""
 
     object = models.OneToOneField(
-        "identitystores.DirectoryObject",
+        "directory.DirectoryObject",
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="ldap_entry",

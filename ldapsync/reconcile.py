@@ -15,8 +15,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from identitystores import audit, changes
-from identitystores.directory import DirectoryObject, GroupMembership
+from directory import changes
+from directory.models import DirectoryObject, GroupMembership
+from identitystores import audit
 from identitystores.models import IdentityStore
 
 from .apply_links import SYNC_ACTOR

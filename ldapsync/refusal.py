@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identitystores.directory import DirectoryObject
-from notifications.events import EventKind
+from directory.models import DirectoryObject, EventKind
 
 CONSTRAINT_VIOLATION = 19
 NO_SUCH_OBJECT = 32

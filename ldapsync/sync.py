@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 from identitystores.models import IdentityStore
 
 from . import fetch, reader

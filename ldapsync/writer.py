@@ -1,5 +1,5 @@
 """Write-back: Admin Center changes to a synced LDAP object go to the directory (LDAP modify)
-before our copy is committed (see the extension point in `identitystores.changes`).
+before our copy is committed (registered with `directory.hooks.register_writer`).
 
 Members are added and removed one value at a time, so a concurrent change to a large group is not
 overwritten, in the member attribute the group's object class allows (`uniqueMember` for a
@@ -17,10 +17,9 @@ from collections.abc import Callable
 import ldap3
 from ldap3.utils.conv import escape_filter_chars
 
-from identitystores.changes import ChangeError
-from identitystores.directory import AdditionalManager, AdditionalOwner, DirectoryObject
+from directory.changes import ChangeError
+from directory.models import AdditionalManager, AdditionalOwner, DirectoryObject, EventKind
 from identitystores.models import IdentityStore
-from notifications.events import EventKind
 
 from . import refusal
 from .connection import DirectoryError, session

@@ -13,7 +13,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F, Q
 
-from identitystores import changes
+from directory import changes
 
 from .claims import claim, due_ids, is_member, save_note
 from .models import AttestationRemoval, State

@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from identitystores.directory import GroupMembership
+from directory.models import GroupMembership
 
 from .models import State
 from .runs import Handler, Phase

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django_celery_beat import validators
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 from identitystores.models import IdentityStore
 
 from .models import (

@@ -18,8 +18,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 
-from identitystores import changes
-from identitystores.directory import AdditionalManager, AdditionalOwner
+from directory import changes
+from directory.models import AdditionalManager, AdditionalOwner
 
 from .claims import claim, due_ids, save_note, start_phases
 from .models import State, TemporaryManagedBy

@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F, Q
 
-from identitystores import changes
+from directory import changes
 
 from . import attestation
 from .claims import claim, due_ids, is_member, save_note, start_phases

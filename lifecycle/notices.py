@@ -18,7 +18,7 @@ from functools import lru_cache
 from django.conf import settings as django_settings
 from django.template import Template
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 from identitystores.models import IdentityStore
 from notifications.emails import Content, bcc_batch_size, recipient_context, render_content
 from notifications.expansion import Recipient, expand

@@ -4,7 +4,7 @@ its members.
 Members are the users whose password has not expired yet and expires on or before the store's
 today + N days (`PasswordExpiryGroup.days`). Users who changed their password (a later expiry) or
 whose password has expired leave the group; the membership changes go through
-`identitystores.changes` (route "lifecycle"), so they are in the history and their change
+`directory.changes` (route "lifecycle"), so they are in the history and their change
 notifications follow the Recipients section. Each run is a membership update: when the group's
 "send warnings" option is on, every member receives a warning with the store's GroupID Portal URL,
 at most once per store day (a rerun the same day sends none).
@@ -16,9 +16,9 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from identitystores import changes
-from identitystores.changes import ChangeError
-from identitystores.directory import DirectoryObject, GroupMembership
+from directory import changes
+from directory.changes import ChangeError
+from directory.models import DirectoryObject, GroupMembership
 
 from . import days
 from .claims import is_member

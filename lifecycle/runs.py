@@ -19,10 +19,10 @@ from typing import Protocol
 
 from django.utils import timezone
 
+from directory.changes import Actor
+from directory.models import Route
 from identitystores import audit
-from identitystores.changes import Actor
 from identitystores.models import IdentityStore
-from notifications.events import Route
 from notifications.models import NotificationSettings
 
 from . import days

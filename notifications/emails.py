@@ -25,8 +25,9 @@ from django.core.exceptions import ValidationError
 from django.template import Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils.html import escape
 
+from directory.models import DirectoryEvent, EventKind, Route
+
 from . import acting
-from .events import DirectoryEvent, EventKind, Route
 from .expansion import DEFAULT_LANGUAGE, Recipient
 from .models import NotificationSettings, OutgoingMessage
 from .outbox import enqueue, new_message

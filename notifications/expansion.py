@@ -18,7 +18,7 @@ from django.db.models import Min, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
-from identitystores.directory import AdditionalOwner, DirectoryObject, GroupMembership
+from directory.models import AdditionalOwner, DirectoryObject, GroupMembership
 
 DEFAULT_LANGUAGE = "en"
 STREAM_CHUNK = 2000

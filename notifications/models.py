@@ -227,7 +227,6 @@ class ActingTrust(models.Model):
         return self.decision != self.Decision.DECLINED
 
 
-# Django registers an app's models from its models module: these two live in modules of their
-# own, so they are imported here (not only when something else happens to import them first).
-from .events import DirectoryEvent  # noqa: E402, F401
+# Django registers an app's models from its models module: this one lives in a module of its
+# own, so it is imported here (not only when something else happens to import it first).
 from .templates_store import EmailTemplate  # noqa: E402, F401

@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from identitystores.directory import AdditionalManager, DirectoryObject
+from directory.models import AdditionalManager, DirectoryEvent, DirectoryObject, EventKind
 
-from .events import DirectoryEvent, EventKind
 from .expansion import Recipient, expand, owners
 from .models import NotificationSettings
 

@@ -6,7 +6,7 @@ it lives beside the templates and imports nothing above them: only the event kin
 
 from __future__ import annotations
 
-from .events import EventKind, Route
+from directory.models import EventKind, Route
 
 
 def sample_context() -> dict:

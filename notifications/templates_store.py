@@ -22,7 +22,8 @@ from django.template import (
     VariableDoesNotExist,
 )
 
-from .events import EventKind
+from directory.models import EventKind
+
 from .template_limits import apply_limits
 from .template_sample import sample_context
 from .template_sandbox import SandboxEngine

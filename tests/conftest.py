@@ -66,7 +66,7 @@ def contoso_mail(contoso):
 @pytest.fixture
 def make_object(contoso):
     """Create a directory object directly (no event): make_object("user", "Ann", "ann@x.test")."""
-    from identitystores.directory import DirectoryObject
+    from directory.models import DirectoryObject
 
     def make(kind, name, email="", *, store=None, **values):
         return DirectoryObject.objects.create(

@@ -317,7 +317,7 @@ def test_test_server_does_not_send_roots_password_to_alices_saved_server(
 
 
 def test_an_actor_never_shows_the_password():
-    from identitystores.changes import Actor
+    from directory.changes import Actor
 
     actor = Actor(None, credentials=f'{{"username": "root", "password": "{ROOT_PASSWORD}"}}')
     assert ROOT_PASSWORD not in repr(actor)

@@ -7,10 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from identitystores.directory import DirectoryObject, GroupMembership
+from directory.models import DirectoryEvent, DirectoryObject, GroupMembership
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
-from notifications.events import DirectoryEvent
 from tests.ldap_server import SUFFIX, SYNC_PASSWORD, directory_values, group_dn, person_dn
 from tests.test_ldap_sync import eager_celery  # noqa: F401 (a fixture)
 

@@ -17,7 +17,7 @@ STORE_PAGES = [
     ("notifications:settings", "Notifications"),
     ("notifications:outbox", "Outbox"),
     ("identitystores:history", "History"),
-    ("identitystores:directory", "Directory"),
+    ("directory:list", "Directory"),
     ("notifications:email_templates", None),
     ("lifecycle:schedules", None),
     ("lifecycle:temporary_memberships", None),

@@ -5,11 +5,11 @@ mailed must be the same as change by change."""
 import pytest
 from django.db import transaction
 
-from identitystores import changes
-from identitystores.changes import Actor, ChangeError
+from directory import changes
+from directory.changes import Actor, ChangeError
+from directory.models import DirectoryEvent, Route
 from identitystores.models import AuditEntry
 from notifications.emails import store_lookups_once
-from notifications.events import DirectoryEvent, Route
 from notifications.models import NotificationSettings, OutgoingMessage
 
 SYNC = Actor(route=Route.DIRECTORY_SYNC)

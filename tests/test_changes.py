@@ -4,11 +4,16 @@ its outbox rows in the same transaction as the change."""
 import pytest
 from django.db import transaction
 
-from identitystores import changes
-from identitystores.changes import Actor, ChangeError
-from identitystores.directory import AdditionalManager, AdditionalOwner, GroupMembership
+from directory import changes
+from directory.changes import Actor, ChangeError
+from directory.models import (
+    AdditionalManager,
+    AdditionalOwner,
+    DirectoryEvent,
+    GroupMembership,
+    Route,
+)
 from identitystores.models import AuditEntry
-from notifications.events import DirectoryEvent, Route
 from notifications.models import OutgoingMessage
 
 

@@ -5,8 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from identitystores.directory import AdditionalOwner, DirectoryObject, GroupMembership
-from notifications.events import DirectoryEvent
+from directory.models import AdditionalOwner, DirectoryEvent, DirectoryObject, GroupMembership
 from notifications.models import OutgoingMessage
 
 

@@ -3,8 +3,7 @@
 import pytest
 from django.test import Client
 
-from identitystores.directory import AdditionalManager, AdditionalOwner, GroupMembership
-from notifications.events import DirectoryEvent
+from directory.models import AdditionalManager, AdditionalOwner, DirectoryEvent, GroupMembership
 from notifications.models import OutgoingMessage
 
 

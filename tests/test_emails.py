@@ -3,10 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from identitystores import changes
-from identitystores.changes import Actor
-from identitystores.directory import GroupMembership
-from notifications.events import Route
+from directory import changes
+from directory.changes import Actor
+from directory.models import GroupMembership, Route
 from notifications.models import OutgoingMessage
 from notifications.templates_store import EmailTemplate
 

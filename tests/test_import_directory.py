@@ -7,8 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from identitystores.directory import AdditionalOwner, DirectoryObject, GroupMembership
-from notifications.events import DirectoryEvent
+from directory.models import AdditionalOwner, DirectoryEvent, DirectoryObject, GroupMembership
 from notifications.models import OutgoingMessage
 
 CSV = """kind,name,email,mail_enabled,security_type,manager,owner,additional_owners,members

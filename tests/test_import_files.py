@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 from tests.test_import_directory import run
 from tests.workers import database_url
 

@@ -10,15 +10,21 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from identitystores import changes
-from identitystores.changes import Actor
-from identitystores.directory import AdditionalManager, AdditionalOwner, DirectoryObject
+from directory import changes
+from directory.changes import Actor
+from directory.models import (
+    AdditionalManager,
+    AdditionalOwner,
+    DirectoryEvent,
+    DirectoryObject,
+    EventKind,
+    Route,
+)
 from identitystores.models import IdentityStore
 from ldapsync import fetch
 from ldapsync.mapping import dn_key
 from ldapsync.models import DirectoryAccount, EntryLink, SyncStatus
 from ldapsync.sync import sync_store
-from notifications.events import DirectoryEvent, EventKind, Route
 from notifications.models import NotificationSettings, OutgoingMessage
 from tests.ldap_ad import (
     DC1,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 from identitystores.models import AuditEntry
 from ldapsync.forms import initial_for
 from ldapsync.models import DirectoryConnection, SyncStatus

@@ -4,7 +4,7 @@ either reader must leave nothing behind."""
 
 import pytest
 
-from identitystores.directory import DirectoryObject, GroupMembership
+from directory.models import DirectoryObject, GroupMembership
 from identitystores.models import AuditEntry, IdentityStore
 from ldapsync.connection import DirectoryError
 from ldapsync.importer import bulk_import

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 from ldapsync.connection import DirectoryError
 from ldapsync.diagnose import test_connection as run_test_connection
 from ldapsync.models import DirectoryConnection

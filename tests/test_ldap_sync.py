@@ -3,12 +3,18 @@ server going away, and the size limit."""
 
 import pytest
 
-from identitystores.directory import AdditionalManager, AdditionalOwner, DirectoryObject
+from directory.models import (
+    AdditionalManager,
+    AdditionalOwner,
+    DirectoryEvent,
+    DirectoryObject,
+    EventKind,
+    Route,
+)
 from identitystores.models import AuditEntry
 from ldapsync.connection import DirectoryError
 from ldapsync.models import DirectoryConnection, EntryLink, SyncStatus
 from ldapsync.sync import sync_store
-from notifications.events import DirectoryEvent, EventKind, Route
 from notifications.models import NotificationSettings, OutgoingMessage
 from tests.ldap_server import LIMITED_DN, LIMITED_PASSWORD, group_dn, person_dn
 

@@ -4,12 +4,11 @@ attribute each group's object class allows, whatever the order of the configured
 
 import pytest
 
-from identitystores import changes
-from identitystores.changes import Actor
-from identitystores.directory import DirectoryObject
+from directory import changes
+from directory.changes import Actor
+from directory.models import DirectoryEvent, DirectoryObject
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
-from notifications.events import DirectoryEvent
 from tests.ldap_server import directory_values, group_dn, person_dn
 
 pytest_plugins = ["tests.ldap_server"]

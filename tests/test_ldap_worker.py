@@ -6,7 +6,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from identitystores.directory import DirectoryObject, GroupMembership
+from directory.models import DirectoryObject, GroupMembership
 from ldapsync.models import SyncStatus
 
 pytest_plugins = ["tests.ldap_server"]

@@ -6,13 +6,19 @@ import html
 import pytest
 from django.urls import reverse
 
-from identitystores import changes
-from identitystores.changes import Actor, ChangeError
-from identitystores.directory import AdditionalOwner, DirectoryObject, GroupMembership
+from directory import changes
+from directory.changes import Actor, ChangeError
+from directory.models import (
+    AdditionalOwner,
+    DirectoryEvent,
+    DirectoryObject,
+    EventKind,
+    GroupMembership,
+    Route,
+)
 from ldapsync.models import DirectoryConnection
 from ldapsync.refusal import Change, Refused, message
 from ldapsync.sync import sync_store
-from notifications.events import DirectoryEvent, EventKind, Route
 from tests.ldap_server import (
     LIMITED_DN,
     LIMITED_PASSWORD,
@@ -106,7 +112,7 @@ def test_it_applies_nothing_when_the_directory_refuses(synced, slapd, ldap_admin
 def test_it_shows_the_refusal_on_the_object_page(synced, ldap_admin, client):
     solo, frank = obj(synced, "solo"), obj(synced, "Frank Solo")
     client.force_login(ldap_admin)
-    url = reverse("identitystores:directory_object", args=[synced.pk, solo.pk])
+    url = reverse("directory:object", args=[synced.pk, solo.pk])
 
     page = client.post(url, {"action": "remove_member", "target": frank.pk}, follow=True)
 

@@ -13,10 +13,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from identitystores.directory import DirectoryObject, GroupMembership
+from directory.models import DirectoryEvent, DirectoryObject, EventKind, GroupMembership
 from lifecycle.jobs import MEMBERSHIP, run_job
 from lifecycle.models import JobRun, State, TemporaryMembership
-from notifications.events import DirectoryEvent, EventKind
 from notifications.models import OutgoingMessage
 from tests.workers import ROOT, database_url
 

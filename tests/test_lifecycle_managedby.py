@@ -6,10 +6,15 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from identitystores.directory import AdditionalManager, AdditionalOwner, GroupMembership
+from directory.models import (
+    AdditionalManager,
+    AdditionalOwner,
+    DirectoryEvent,
+    EventKind,
+    GroupMembership,
+)
 from lifecycle.jobs import MANAGED_BY, run_job
 from lifecycle.models import State, TemporaryManagedBy
-from notifications.events import DirectoryEvent, EventKind
 from tests.lifecycle_helpers import StopAfter, at, messages, recipients
 
 OWNER, MANAGER = TemporaryManagedBy.Role.OWNER, TemporaryManagedBy.Role.MANAGER

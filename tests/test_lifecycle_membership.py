@@ -6,12 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from identitystores.directory import GroupMembership
+from directory.models import DirectoryEvent, EventKind, GroupMembership
 from identitystores.models import AuditEntry
 from lifecycle import membership
 from lifecycle.jobs import MEMBERSHIP, run_job
 from lifecycle.models import AttestationRemoval, JobRun, State, TemporaryMembership
-from notifications.events import DirectoryEvent, EventKind
 from notifications.models import OutgoingMessage
 from tests.lifecycle_helpers import StopAfter, at, messages, recipients
 

@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from identitystores.directory import GroupMembership
+from directory.models import DirectoryEvent, EventKind, GroupMembership
 from lifecycle.jobs import PASSWORD_EXPIRY, run_job
 from lifecycle.models import ENTRA_RULE, PasswordExpiryGroup
-from notifications.events import DirectoryEvent, EventKind
 from notifications.models import OutgoingMessage
 from tests.lifecycle_helpers import at, messages, recipients
 

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
+from directory.models import GroupMembership
 from dirmgr.celery import app
-from identitystores.directory import GroupMembership
 from identitystores.models import AuditEntry, IdentityStore
 from lifecycle.models import PasswordExpiryGroup, TemporaryManagedBy, TemporaryMembership
 from lifecycle.schedules import TASK, task_name

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from identitystores.directory import DirectoryObject, GroupMembership
+from directory.models import DirectoryObject, GroupMembership
 from lifecycle.models import JobRun, TemporaryMembership
 from lifecycle.schedules import task_name
 from notifications.models import NotificationSettings, OutgoingMessage

@@ -2,10 +2,9 @@
 
 import pytest
 
-from identitystores import changes
-from identitystores.changes import Actor
-from identitystores.directory import AdditionalManager, AdditionalOwner, GroupMembership
-from notifications.events import Route
+from directory import changes
+from directory.changes import Actor
+from directory.models import AdditionalManager, AdditionalOwner, GroupMembership, Route
 from notifications.models import OutgoingMessage
 
 BOXES = [

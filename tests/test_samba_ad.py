@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from identitystores import changes
-from identitystores.changes import Actor, ChangeError
-from identitystores.directory import AdditionalOwner, DirectoryObject
+from directory import changes
+from directory.changes import Actor, ChangeError
+from directory.models import AdditionalOwner, DirectoryEvent, DirectoryObject, EventKind, Route
 from identitystores.models import StoreRole
 from ldapsync import paging as ldap_paging
 from ldapsync import reader, writer
@@ -23,7 +23,6 @@ from ldapsync.mapping import dn_key
 from ldapsync.models import DirectoryAccount, DirectoryConnection, EntryLink, SyncStatus
 from ldapsync.paging import paged_search
 from ldapsync.sync import sync_store
-from notifications.events import DirectoryEvent, EventKind, Route
 from tests.samba_dc import (
     ADMIN_PASSWORD,
     ADMIN_UPN,

@@ -8,9 +8,9 @@ import time
 import pytest
 from django.template import Context, Engine
 
-from identitystores import changes
-from identitystores.changes import Actor
-from identitystores.directory import GroupMembership
+from directory import changes
+from directory.changes import Actor
+from directory.models import GroupMembership
 from notifications.emails import default_templates, render_content
 from notifications.models import OutgoingMessage
 from notifications.template_sample import sample_context

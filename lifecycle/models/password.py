@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 
 Kind = DirectoryObject.Kind
 ENTRA_RULE = (

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from identitystores.directory import DirectoryObject
+from directory.models import DirectoryObject
 
 Kind = DirectoryObject.Kind
 SecurityType = DirectoryObject.SecurityType

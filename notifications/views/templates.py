@@ -68,7 +68,7 @@ def template_list(request: HttpRequest, store_id: int) -> HttpResponse:
         "nav": "stores",
         "store_nav": "directory_objects",
     }
-    return render(request, "identitystores/directory/email_templates.html", context)
+    return render(request, "directory/email_templates.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -99,7 +99,7 @@ def template_edit(
         "nav": "stores",
         "store_nav": "directory_objects",
     }
-    return render(request, "identitystores/directory/email_template_form.html", context)
+    return render(request, "directory/email_template_form.html", context)
 
 
 def template_delete(request: HttpRequest, store_id: int, template_id: int) -> HttpResponse:

@@ -3,6 +3,7 @@
 An event is what notifications are made from: who acted and through which route, which object,
 what changed (old → new), and for membership changes the member added or removed. Names are kept
 as text next to the foreign keys so an event still reads right after its object is renamed or gone.
+Notifications read events; the table keeps the name it had in the notifications app.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class DirectoryEvent(models.Model):
     )
     actor_name = models.CharField(max_length=150, blank=True)
     object = models.ForeignKey(
-        "identitystores.DirectoryObject",
+        "directory.DirectoryObject",
         null=True,
         on_delete=models.SET_NULL,
         related_name="events",
@@ -57,7 +58,7 @@ class DirectoryEvent(models.Model):
     # {"field": [old, new], ...}; values are display text.
     changes = models.JSONField(default=dict, blank=True)
     member = models.ForeignKey(
-        "identitystores.DirectoryObject",
+        "directory.DirectoryObject",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -67,6 +68,7 @@ class DirectoryEvent(models.Model):
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        db_table = "notifications_directoryevent"
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["store", "created"])]
 

@@ -1,4 +1,5 @@
-"""Forms of the directory pages. They only validate input; changes go through `changes.py`."""
+"""Forms of the directory pages. They only validate input; changes go through
+`directory.changes`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import copy
 from django import forms
 
 from .changes import EDITABLE
-from .directory import AmbiguousReference, DirectoryObject, find_object
+from .lookup import AmbiguousReference, find_object
+from .models import DirectoryObject
 
 Kind = DirectoryObject.Kind
 DATE_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

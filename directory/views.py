@@ -1,5 +1,5 @@
 """Directory pages of a store: browse and search objects, edit attributes, members, owners and
-managers. Every change goes through `changes.py` (route "Admin Center"), so it notifies."""
+managers. Every change goes through `directory.changes` (route "Admin Center"), so it notifies."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from notifications.events import Route
+from identitystores import credentials
+from identitystores.access import get_store_for_admin
 
-from . import changes, credentials
-from .access import get_store_for_admin
+from . import changes
 from .changes import Actor, ChangeError
-from .directory import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
-from .directory_forms import (
+from .forms import (
     ManagerForm,
     MemberForm,
     OwnerForm,
@@ -28,6 +27,7 @@ from .directory_forms import (
     SearchForm,
     attributes_form,
 )
+from .models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership, Route
 
 Kind = DirectoryObject.Kind
 PAGE_SIZE = 50
@@ -45,7 +45,7 @@ def directory_list(request: HttpRequest, store_id: int) -> HttpResponse:
             objects = objects.filter(kind=kind)
     page = Paginator(objects.order_by("name", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"store": store, "search": search, "page": page, **_nav()}
-    return render(request, "identitystores/directory/list.html", context)
+    return render(request, "directory/list.html", context)
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,8 @@ def directory_object(request: HttpRequest, store_id: int, object_id: int) -> Htt
         form = forms[action] = ACTIONS[action].form(obj, request.POST)
         if form.is_valid() and _apply(ACTIONS[action], obj, form, actor):
             messages.success(request, "Saved. Notifications follow the store's recipient rules.")
-            return redirect("identitystores:directory_object", store.pk, obj.pk)
-    return render(
-        request, "identitystores/directory/object.html", _object_context(request, obj, forms)
-    )
+            return redirect("directory:object", store.pk, obj.pk)
+    return render(request, "directory/object.html", _object_context(request, obj, forms))
 
 
 def _apply(action: Action, obj: DirectoryObject, form, actor: Actor) -> bool:
@@ -160,7 +158,7 @@ def _remove(request: HttpRequest, obj: DirectoryObject, action: str, actor: Acto
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Removed {target.name}.")
-    return redirect("identitystores:directory_object", obj.store_id, obj.pk)
+    return redirect("directory:object", obj.store_id, obj.pk)
 
 
 def _object_context(request: HttpRequest, obj: DirectoryObject, forms: dict) -> dict:

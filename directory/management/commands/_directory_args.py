@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from identitystores.changes import Actor
-from identitystores.directory import AmbiguousReference, DirectoryObject, find_object
+from directory.changes import Actor
+from directory.lookup import AmbiguousReference, find_object
+from directory.models import DirectoryObject, Route
 from identitystores.models import IdentityStore
-from notifications.events import Route
 
 
 def store_named(reference: str) -> IdentityStore:

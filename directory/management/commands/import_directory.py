@@ -23,10 +23,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from identitystores.changes import Actor
-from identitystores.import_readers import read_csv, read_ldif
-from identitystores.importing import Importer, Report, RowError
-from notifications.events import Route
+from directory.changes import Actor
+from directory.import_csv import read_csv
+from directory.import_ldif import read_ldif
+from directory.importing import Importer, Report, RowError
+from directory.models import Route
 
 from ._directory_args import actor_named, store_named
 

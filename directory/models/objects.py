@@ -1,28 +1,18 @@
-"""Directory objects of an identity store: users, contacts and groups, with membership, owners and
-managers.
+"""Directory objects of an identity store: users, contacts and groups.
 
 All three kinds live in one table (`DirectoryObject`) so that membership, ownership and management
 are plain edges between rows of one table: expanding a group nested any number of levels is one
 recursive query, whatever kinds its members are. `DirectoryUser`, `DirectoryContact` and
-`DirectoryGroup` are proxies that read and create one kind.
+`DirectoryGroup` are proxies that read and create one kind. The links between them (membership,
+owners, managers) are in `links`.
+
+The table keeps the name it had when these models lived in the identitystores app.
 """
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-
-__all__ = [
-    "AdditionalManager",
-    "AmbiguousReference",
-    "AdditionalOwner",
-    "DirectoryContact",
-    "DirectoryGroup",
-    "DirectoryObject",
-    "DirectoryUser",
-    "GroupMembership",
-    "find_object",
-]
 
 SOURCE_LOCAL = "local"
 
@@ -75,6 +65,7 @@ class DirectoryObject(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "identitystores_directoryobject"
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["store", "kind", "name"]),
@@ -145,100 +136,3 @@ class DirectoryGroup(_OneKind, DirectoryObject):
 
     class Meta:
         proxy = True
-
-
-class GroupMembership(models.Model):
-    """One direct member of a group. `member_is_group` copies the member's kind so that nested
-    groups are found through an index without touching the (large) set of user members.
-
-    Millions of rows: every index is paid on each insert (a directory's first import writes
-    them all). The unique (group, member) index serves lookups by group, so the group column has
-    no index of its own, and the nested-group index holds only the rows of nested groups."""
-
-    group = models.ForeignKey(
-        DirectoryObject, on_delete=models.CASCADE, related_name="member_links", db_index=False
-    )
-    member = models.ForeignKey(
-        DirectoryObject, on_delete=models.CASCADE, related_name="memberships"
-    )
-    member_is_group = models.BooleanField(default=False)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["group", "member"], name="one_membership_per_pair"),
-        ]
-        indexes = [
-            models.Index(
-                fields=["group"], condition=Q(member_is_group=True), name="nested_group_links"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.member_id} in {self.group_id}"
-
-
-class AdditionalOwner(models.Model):
-    """An additional owner (user or group) of a group. "Don't notify" keeps this owner out of
-    owner notifications."""
-
-    group = models.ForeignKey(
-        DirectoryObject, on_delete=models.CASCADE, related_name="additional_owner_links"
-    )
-    owner = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
-    dont_notify = models.BooleanField("Don't notify", default=False)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["group", "owner"], name="one_additional_owner_per_pair"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.owner_id} owns {self.group_id}"
-
-
-class AdditionalManager(models.Model):
-    """An additional manager of a user."""
-
-    user = models.ForeignKey(
-        DirectoryObject, on_delete=models.CASCADE, related_name="additional_manager_links"
-    )
-    manager = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "manager"], name="one_additional_manager_per_pair"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.manager_id} manages {self.user_id}"
-
-
-class AmbiguousReference(Exception):
-    """Several objects match a name; the caller should ask for the address or the id."""
-
-
-def find_object(store_id: int, reference: str, kinds: tuple[str, ...] = ()) -> DirectoryObject:
-    """The object of the store that `reference` names: "#42" (id), an email address, an external
-    id, or an exact name (all but the id compared case-insensitively).
-
-    Raises DirectoryObject.DoesNotExist or AmbiguousReference."""
-    reference = reference.strip()
-    objects = DirectoryObject.objects.filter(store_id=store_id)
-    if kinds:
-        objects = objects.filter(kind__in=kinds)
-    if reference.startswith("#") and reference[1:].isdigit():
-        return objects.get(pk=int(reference[1:]))
-    for lookup in ("email__iexact", "external_id", "name__iexact"):
-        found = list(objects.filter(**{lookup: reference})[:2]) if reference else []
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            raise AmbiguousReference(
-                f"Several objects match “{reference}”; use the email address or #id."
-            )
-    raise DirectoryObject.DoesNotExist(f"No object matches “{reference}”.")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from identitystores import changes
-from identitystores.changes import EDITABLE, ChangeError
-from identitystores.directory import DirectoryObject
-from identitystores.importing import RowError, parse_value
+from directory import changes
+from directory.changes import EDITABLE, ChangeError
+from directory.importing import RowError, parse_value
+from directory.models import DirectoryObject
 
 from ._directory_args import actor_named, object_named, store_named
 

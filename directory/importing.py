@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
+from identitystores.models import IdentityStore
+
 from . import changes
 from .changes import Actor, ChangeError
-from .directory import AmbiguousReference, DirectoryObject, GroupMembership, find_object
-from .models import IdentityStore
+from .lookup import AmbiguousReference, find_object
+from .models import DirectoryObject, GroupMembership
 
 TRUE = {"1", "true", "yes", "y", "on"}
 FALSE = {"0", "false", "no", "n", "off"}

@@ -1,0 +1,69 @@
+"""How other apps take part in directory changes without the directory importing them.
+
+Two registries, filled by the other apps' `AppConfig.ready`:
+- writers: a store whose objects live in an external directory (LDAP, Active Directory) registers
+  a writer lookup. Membership, owner and manager changes made here reach that directory before our
+  copy is committed: the local row changes first (inside the transaction), then the writer sends
+  the change; a refusal raises ChangeError and the transaction rolls back, so nothing is
+  half-applied. Changes that came from the directory (route "directory-sync") are never written
+  back.
+- listeners: each recorded change is announced to every listener (notifications registers the
+  one that writes the mail), synchronously and inside the change's transaction, after the event
+  and history rows. A listener that raises rolls the change back.
+
+Plain lists rather than Django signals: errors propagate (a signal's `send_robust` would swallow
+them) and the order is the registration order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from .models import DirectoryEvent, DirectoryObject, Route
+
+if TYPE_CHECKING:
+    from identitystores.models import IdentityStore
+
+    from .changes import Actor
+
+
+class DirectoryWriter(Protocol):
+    def write(self, operation: str, obj: DirectoryObject, other: DirectoryObject | None) -> None:
+        """Apply `operation` (an EventKind value) to the directory, or raise ChangeError."""
+
+
+WriterLookup = Callable[["IdentityStore"], "DirectoryWriter | None"]
+Listener = Callable[[DirectoryEvent, "Actor"], None]
+_writer_lookups: list[WriterLookup] = []
+_listeners: list[Listener] = []
+
+
+def register_writer(lookup: WriterLookup) -> None:
+    """`lookup(store)` returns the store's writer, or None when the store has no directory."""
+    if lookup not in _writer_lookups:
+        _writer_lookups.append(lookup)
+
+
+def register_listener(listener: Listener) -> None:
+    """`listener(event, actor)` runs for every change announced; registering twice is a no-op."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def write_back(
+    obj: DirectoryObject, actor: Actor, operation: str, other: DirectoryObject | None = None
+) -> None:
+    """Send a change to the store's external directory, unless it came from there."""
+    if actor.route == Route.DIRECTORY_SYNC:
+        return
+    for lookup in _writer_lookups:
+        writer = lookup(obj.store)
+        if writer is not None:
+            writer.write(operation, obj, other)
+
+
+def announce(event: DirectoryEvent, actor: Actor) -> None:
+    """Tell every listener about a recorded change."""
+    for listener in _listeners:
+        listener(event, actor)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "directory"
+urlpatterns = [
+    path("identity-stores/<id:store_id>/directory/", views.directory_list, name="list"),
+    path(
+        "identity-stores/<id:store_id>/directory/<id:object_id>/",
+        views.directory_object,
+        name="object",
+    ),
+]
