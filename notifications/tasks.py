@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from celery import shared_task
-from celery.utils.functional import chunks
 from django.conf import settings as django_settings
 from kombu.exceptions import OperationalError
+
+from core.chunks import chunks
 
 from . import delivery, sweeper
 
@@ -48,7 +49,7 @@ def dispatch(ids: Sequence[int], *, eta: datetime | None = None) -> bool:
     (notifications.sweeper) enqueues them once it is back, so the caller's change still stands.
     """
     try:
-        for chunk in chunks(iter(ids), django_settings.MAIL_TASK_BATCH_SIZE):
+        for chunk in chunks(ids, django_settings.MAIL_TASK_BATCH_SIZE):
             deliver.apply_async((chunk,), eta=eta)
     except OperationalError as exc:
         log.warning("Broker unavailable (%s); %d outbox rows wait for the sweeper", exc, len(ids))
