@@ -12,7 +12,7 @@ from identitystores import audit
 from identitystores.models import IdentityStore
 
 from .acting import destination_of
-from .mime import ensure_message_id
+from .delivery import ensure_message_id
 from .models import NotificationSettings, OutgoingMessage
 from .tasks import dispatch
 
