@@ -3,7 +3,7 @@
 In the same run, to the same sink (the aiosmtpd test server in sink mode, in a process of its
 own): Django's SMTP backend (`send_messages` over one connection, building the same text + HTML
 message) and a bare aiosmtplib loop on one connection that renders the same bytes the pipeline
-sends (`notifications.mime.render_message`) and sends them, with no database, broker or worker.
+sends (`notifications.delivery.render_message`) and sends them, with no database, broker or worker.
 Prints msgs/s for each and the ratios; the last line is one JSON object.
 
     .venv/bin/python bench/delivery.py             # N = 5,000
@@ -214,7 +214,7 @@ def bare_aiosmtplib(port: int, n: int) -> float:
     without outbox, broker or worker."""
     import aiosmtplib
 
-    from notifications.mime import render_message
+    from notifications.delivery import render_message
 
     async def loop() -> None:
         smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30)
@@ -244,7 +244,7 @@ def unsaved_row(i: int):
 
 
 def message_bytes() -> bytes:
-    from notifications.mime import render_message
+    from notifications.delivery import render_message
 
     return render_message(unsaved_row(0)).data
 

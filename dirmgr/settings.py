@@ -245,7 +245,7 @@ CELERY_TASK_ROUTES = {
     "notifications.sweep_outbox": {"queue": "mail"},
 }
 
-# Outbox delivery (notifications/delivery.py; the schedule is written down in docs/delivery.md).
+# Outbox delivery (notifications/delivery/; the schedule is written down in docs/delivery.md).
 MAIL_CONNECTIONS_PER_STORE = env.int("MAIL_CONNECTIONS_PER_STORE", default=4)
 MAIL_TASK_BATCH_SIZE = env.int("MAIL_TASK_BATCH_SIZE", default=100)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)

@@ -10,10 +10,10 @@ Center write-back that went to the directory first) is found equal and notifies 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 from django.db import transaction
 
+from core.chunks import chunks
 from directory import changes
 from directory.changes import ChangeError
 from directory.models import DirectoryObject
@@ -46,11 +46,11 @@ class Applier:
         at its end; a change refused inside it (ChangeError) rolls back only its own savepoint."""
         objects: dict[str, DirectoryObject] = {}
         with store_lookups_once():
-            for batch in _batches(records):
+            for batch in chunks(records, BATCH):
                 with transaction.atomic(), changes.records_in_bulk():
                     objects.update(self._objects(batch))
             links = LinkApplier(self.store, self.conn, self.ids, self.counts)
-            for batch in _batches(records):
+            for batch in chunks(records, BATCH):
                 with transaction.atomic(), changes.records_in_bulk():
                     links.apply(batch, objects)
         return self.counts
@@ -153,8 +153,3 @@ def _values(conn: DirectoryConnection, record: Record) -> dict:
         if conn.password_last_set_attribute:
             values["password_last_set"] = record.password_last_set
     return values
-
-
-def _batches(records: list[Record]) -> Iterable[list[Record]]:
-    for start in range(0, len(records), BATCH):
-        yield records[start : start + BATCH]

@@ -18,12 +18,13 @@ from functools import lru_cache
 from django.conf import settings as django_settings
 from django.template import Template
 
+from core.chunks import chunks
 from directory.models import DirectoryObject
 from identitystores.models import IdentityStore
 from notifications.emails import Content, bcc_batch_size, recipient_context, render_content
 from notifications.expansion import Recipient, expand
 from notifications.models import NotificationSettings
-from notifications.outbox import chunks, enqueue, new_message
+from notifications.outbox import enqueue, new_message
 from notifications.recipients import store_to_cc
 from notifications.templates_store import compile_template
 

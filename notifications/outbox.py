@@ -3,8 +3,7 @@ told about them only once that transaction commits, so a rolled-back change send
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +12,7 @@ from identitystores import audit
 from identitystores.models import IdentityStore
 
 from .acting import destination_of
-from .mime import ensure_message_id
+from .delivery import ensure_message_id
 from .models import NotificationSettings, OutgoingMessage
 from .tasks import dispatch
 
@@ -68,13 +67,6 @@ def enqueue(messages: Iterable[OutgoingMessage]) -> list[OutgoingMessage]:
     if ids:
         transaction.on_commit(lambda: dispatch(ids))
     return rows
-
-
-def chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
-    """Consecutive lists of at most `size` ids."""
-    it = iter(ids)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def send_now(store: IdentityStore, actor, ids: Sequence[int]) -> int:

@@ -3,7 +3,7 @@ hands committed outbox rows to them.
 
 Payloads are row ids only (JSON). Both tasks are safe to run twice: rows are claimed atomically,
 so a duplicate task finds nothing left to send. This module imports only what the workers run
-(delivery, sweeper); the outbox imports it to dispatch, never the other way round.
+(delivery); the outbox imports it to dispatch, never the other way round.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from celery import shared_task
-from celery.utils.functional import chunks
 from django.conf import settings as django_settings
 from kombu.exceptions import OperationalError
 
-from . import delivery, sweeper
+from core.chunks import chunks
+
+from . import delivery
 
 # The "Broker unavailable" warning is about outbox rows: operators find it under the outbox's name.
 log = logging.getLogger("notifications.outbox")
@@ -35,7 +36,7 @@ def deliver(ids: list[int]) -> int:
 @shared_task(name="notifications.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> int:
     """Beat job: re-enqueue rows whose task was lost (broker outage, dead worker)."""
-    ids = sweeper.sweep()
+    ids = delivery.sweep()
     if ids:
         dispatch(ids)
     return len(ids)
@@ -45,10 +46,11 @@ def dispatch(ids: Sequence[int], *, eta: datetime | None = None) -> bool:
     """Hand committed row ids to the `mail` queue, MAIL_TASK_BATCH_SIZE ids per task.
 
     Returns False when the broker is unreachable: the rows stay in the outbox and the sweeper
-    (notifications.sweeper) enqueues them once it is back, so the caller's change still stands.
+    (notifications.delivery.sweeper) enqueues them once it is back, so the caller's change still
+    stands.
     """
     try:
-        for chunk in chunks(iter(ids), django_settings.MAIL_TASK_BATCH_SIZE):
+        for chunk in chunks(ids, django_settings.MAIL_TASK_BATCH_SIZE):
             deliver.apply_async((chunk,), eta=eta)
     except OperationalError as exc:
         log.warning("Broker unavailable (%s); %d outbox rows wait for the sweeper", exc, len(ids))

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from identitystores.models import AuditEntry
+from notifications.delivery import sweep
 from notifications.models import OutgoingMessage
-from notifications.sweeper import sweep
 from tests.test_outbox_page import make_row
 from tests.workers import broker
 

@@ -17,7 +17,7 @@ from catcher.models import CaughtMessage
 from catcher.server import CatcherHandler
 from core import mail_origin
 from identitystores.models import IdentityStore
-from notifications.mime import render_message
+from notifications.delivery import render_message
 from notifications.models import OutgoingMessage
 from tests.net import free_port
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from notifications.delivery import claim
+from notifications.delivery.claim import claim_due
 from notifications.models import OutgoingMessage
 from notifications.outbox import enqueue, new_message
 
@@ -31,8 +31,8 @@ def make_rows(store_settings, count):
 def test_it_claims_queued_rows_once(contoso_mail):
     ids = make_rows(contoso_mail, 3)
 
-    _, first = claim(ids)
-    _, second = claim(ids)
+    _, first = claim_due(ids)
+    _, second = claim_due(ids)
 
     assert [row.pk for row in first] == ids
     assert second == []
@@ -52,7 +52,7 @@ def test_it_claims_a_retrying_row_only_when_it_is_due(contoso_mail):
         status=Status.RETRYING, next_attempt_at=now + timedelta(minutes=5)
     )
 
-    _, rows = claim([due, later])
+    _, rows = claim_due([due, later])
 
     assert [row.pk for row in rows] == [due]
 
@@ -62,7 +62,7 @@ def test_it_never_claims_finished_or_busy_rows(contoso_mail, status):
     [pk] = make_rows(contoso_mail, 1)
     OutgoingMessage.objects.filter(pk=pk).update(status=status)
 
-    assert claim([pk])[1] == []
+    assert claim_due([pk])[1] == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,7 +82,7 @@ def test_it_gives_each_row_to_exactly_one_of_many_concurrent_claimers(contoso_ma
             mine = ids[slot * 50 :] + ids[: slot * 50]
             for offset in range(0, len(mine), 10):
                 start.wait()
-                results[slot] += [row.pk for row in claim(mine[offset : offset + 10])[1]]
+                results[slot] += [row.pk for row in claim_due(mine[offset : offset + 10])[1]]
         except BaseException as exc:  # reported below, not swallowed
             errors.append(exc)
             start.abort()  # the other claimers stop waiting for this one

@@ -12,9 +12,9 @@ from django.db import connection
 from django.utils import timezone
 
 from notifications import delivery
+from notifications.delivery import sweep
 from notifications.models import OutgoingMessage
 from notifications.outbox import enqueue, new_message
-from notifications.sweeper import sweep
 
 Status = OutgoingMessage.Status
 pytestmark = pytest.mark.django_db(transaction=True)

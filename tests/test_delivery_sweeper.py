@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from identitystores.models import AuditEntry
 from notifications import tasks
+from notifications.delivery import sweep
 from notifications.models import OutgoingMessage
 from notifications.outbox import enqueue, new_message
-from notifications.sweeper import sweep
 
 Status = OutgoingMessage.Status
 

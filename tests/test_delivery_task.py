@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from identitystores.models import AuditEntry
-from notifications import delivery, tasks
+from notifications import tasks
+from notifications.delivery.send import send_one
 from notifications.models import ActingTrust, NotificationSettings, OutgoingMessage
 from notifications.outbox import enqueue, new_message
 from tests.servers.aio import run
@@ -357,7 +358,7 @@ def test_it_fails_a_row_whose_text_cannot_be_encoded_without_sending(contoso_mai
         message_id="<m1@contoso.test>",
     )
 
-    outcome = run(delivery.send_one(None, row))
+    outcome = run(send_one(None, row))
 
     assert outcome.result is None and outcome.error.permanent
     assert outcome.error.message.startswith("The message could not be built:")

@@ -7,7 +7,7 @@ import email.policy
 
 import pytest
 
-from notifications.mime import render_message
+from notifications.delivery import render_message
 from notifications.models import OutgoingMessage
 from notifications.transports import TransportError, get_transport
 from tests.servers.aio import run

@@ -46,7 +46,7 @@ class TransportConfig:
 
 @dataclass(frozen=True)
 class RenderedMessage:
-    """A message already in wire form (`notifications.mime.render_message`).
+    """A message already in wire form (`notifications.delivery.mime.render_message`).
 
     `data` holds the headers and body with CRLF line endings and no Bcc header; `recipients` is
     the envelope (To, Cc and Bcc addresses). `bcc_header` is the `Bcc: …` line for transports

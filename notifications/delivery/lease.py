@@ -19,7 +19,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.utils import timezone
 
-from .models import OutgoingMessage
+from ..models import OutgoingMessage
 
 T = TypeVar("T")
 

@@ -20,8 +20,8 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .delivery import audit_dead, mark_dead
-from .models import OutgoingMessage
+from ..models import OutgoingMessage
+from .record import audit_dead, mark_dead
 
 log = logging.getLogger(__name__)
 Status = OutgoingMessage.Status

@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from core import mail_origin
 
-from .models import OutgoingMessage, split_addresses
-from .transports.base import RenderedMessage, TransportError
+from ..models import OutgoingMessage, split_addresses
+from ..transports.base import RenderedMessage, TransportError
 
 CRLF = "\r\n"
 MAX_HEADER_LINE = 78
