@@ -26,7 +26,7 @@ from notifications.expansion import Recipient, expand
 from notifications.models import NotificationSettings
 from notifications.outbox import enqueue, new_message
 from notifications.recipients import store_to_cc
-from notifications.templates_store import compile_template
+from notifications.templating import compile_template
 
 LIFECYCLE_KIND = "lifecycle"
 PASSWORD_KIND = "password-expiry"

@@ -32,11 +32,10 @@ from .expansion import DEFAULT_LANGUAGE, Recipient
 from .models import NotificationSettings, OutgoingMessage
 from .outbox import enqueue, new_message
 from .recipients import resolve
-from .template_limits import TemplateLimitError
-from .templates_store import (
-    EmailTemplate,
+from .templates_store import EmailTemplate, find_override
+from .templating import (
+    TemplateLimitError,
     compile_template,
-    find_override,
     mark_over_limit,
     over_limit,
     render,

@@ -13,8 +13,8 @@ from directory.changes import Actor
 from directory.models import GroupMembership
 from notifications.emails import default_templates, render_content
 from notifications.models import OutgoingMessage
-from notifications.template_sample import sample_context
 from notifications.templates_store import EmailTemplate
+from notifications.templating import sample_context
 
 TOO_LARGE = "This template produces more than 1 MB (1,000,000 characters)."
 TOO_SLOW = "This template takes longer than 2 s to render."
@@ -161,7 +161,7 @@ NORMAL = [
 @pytest.mark.parametrize("source", NORMAL)
 @pytest.mark.parametrize("html_part", [False, True])
 def test_normal_templates_render_as_with_django_s_own_engine(source, html_part):
-    from notifications.templates_store import render
+    from notifications.templating import render
 
     context = sample_context()
     expected = Engine().from_string(source).render(Context(context, autoescape=html_part))

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 from identitystores.access import get_store_for_admin
 
 from ..emails import Content, default_templates, render_content
-from ..template_sample import sample_context
 from ..templates_store import EmailTemplate
+from ..templating import sample_context
 
 PLACEHOLDERS = [
     ("{{ object.name }}, {{ object.email }}, {{ object.kind }}", "the object changed"),

@@ -1,7 +1,7 @@
 """The template engine for admin-written email templates: Django's builtins, within limits.
 
 Every builtin filter is wrapped: it checks the render's deadline before it runs and the size of
-what it returns (template_limits.py). Filters that can turn a short value into a huge one are
+what it returns (limits.py). Filters that can turn a short value into a huge one are
 refused before they build it: padding (ljust, rjust, center), stringformat and floatformat to a
 width over the output cap, join and add whose result would be over it. Tags that email templates
 have no use for and that could flood or break a render are left out: `debug` (prints the
@@ -18,7 +18,7 @@ from functools import wraps
 
 from django.template import Engine, Library, NodeList, defaultfilters, defaulttags, loader_tags
 
-from .template_limits import (
+from .limits import (
     MAX_OUTPUT,
     TOO_LARGE,
     LoopBody,

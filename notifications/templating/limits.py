@@ -8,7 +8,7 @@ template carries a `Budget` (started by the template's root node list) that is c
   characters, and the deadline (`MAX_SECONDS` after the render began) has not passed;
 - on every run of a `{% for %}` body: all loops of the render together run at most `MAX_LOOPS`
   times, and one loop's output stays within `MAX_OUTPUT`;
-- on every filter call (template_sandbox.py): the deadline, and the result is at most
+- on every filter call (sandbox.py): the deadline, and the result is at most
   `MAX_OUTPUT` characters or `MAX_ITEMS` items; filters that would build a huge value from a
   small one (ljust, center, join, add, stringformat…) are refused before they build it.
 

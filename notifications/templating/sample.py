@@ -1,7 +1,8 @@
 """The sample event that email templates are checked and previewed with.
 
 An override is rendered with it when saved (EmailTemplate.clean) and on the editor's Preview, so
-it lives beside the templates and imports nothing above them: only the event kinds and routes.
+it lives in the templating package, which imports nothing from notifications: only the directory's
+event kinds and routes.
 """
 
 from __future__ import annotations
