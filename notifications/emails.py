@@ -29,10 +29,9 @@ from directory.models import DirectoryEvent, EventKind, Route
 
 from . import acting
 from .expansion import DEFAULT_LANGUAGE, Recipient
-from .models import NotificationSettings, OutgoingMessage
+from .models import EmailTemplate, NotificationSettings, OutgoingMessage, find_override
 from .outbox import enqueue, new_message
 from .recipients import resolve
-from .templates_store import EmailTemplate, find_override
 from .templating import (
     TemplateLimitError,
     compile_template,

@@ -6,8 +6,7 @@ from django.core.exceptions import ValidationError
 from directory import changes
 from directory.changes import Actor
 from directory.models import GroupMembership, Route
-from notifications.models import OutgoingMessage
-from notifications.templates_store import EmailTemplate
+from notifications.models import EmailTemplate, OutgoingMessage
 
 
 @pytest.fixture

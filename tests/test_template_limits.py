@@ -12,8 +12,7 @@ from directory import changes
 from directory.changes import Actor
 from directory.models import GroupMembership
 from notifications.emails import default_templates, render_content
-from notifications.models import OutgoingMessage
-from notifications.templates_store import EmailTemplate
+from notifications.models import EmailTemplate, OutgoingMessage
 from notifications.templating import sample_context
 
 TOO_LARGE = "This template produces more than 1 MB (1,000,000 characters)."

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from identitystores.access import get_store_for_admin
 
 from ..emails import Content, default_templates, render_content
-from ..templates_store import EmailTemplate
+from ..models import EmailTemplate
 from ..templating import sample_context
 
 PLACEHOLDERS = [

@@ -14,7 +14,7 @@ from django.template import TemplateDoesNotExist
 
 from directory.models import EventKind
 
-from .templating import render, sample_context
+from ..templating import render, sample_context
 
 ANY_CHANGE = "any"
 KIND_CHOICES = [(ANY_CHANGE, "Any change"), *EventKind.choices]
