@@ -9,7 +9,9 @@ Two registries, filled by the other apps' `AppConfig.ready`:
   back.
 - listeners: each recorded change is announced to every listener (notifications registers the
   one that writes the mail), synchronously and inside the change's transaction, after the event
-  and history rows. A listener that raises rolls the change back.
+  and history rows. A listener that raises rolls the change back. A listener may also register a
+  batch context: callers applying many changes in one go (directory sync) open `batch()`, which
+  enters every listener's context, so a listener can read per-store data once per batch.
 
 Plain lists rather than Django signals: errors propagate (a signal's `send_robust` would swallow
 them) and the order is the registration order.
@@ -17,7 +19,8 @@ them) and the order is the registration order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from .models import DirectoryEvent, DirectoryObject, Route
@@ -35,8 +38,10 @@ class DirectoryWriter(Protocol):
 
 WriterLookup = Callable[["IdentityStore"], "DirectoryWriter | None"]
 Listener = Callable[[DirectoryEvent, "Actor"], None]
+BatchContext = Callable[[], AbstractContextManager]
 _writer_lookups: list[WriterLookup] = []
 _listeners: list[Listener] = []
+_batches: list[BatchContext] = []
 
 
 def register_writer(lookup: WriterLookup) -> None:
@@ -45,10 +50,13 @@ def register_writer(lookup: WriterLookup) -> None:
         _writer_lookups.append(lookup)
 
 
-def register_listener(listener: Listener) -> None:
-    """`listener(event, actor)` runs for every change announced; registering twice is a no-op."""
+def register_listener(listener: Listener, *, batch: BatchContext | None = None) -> None:
+    """`listener(event, actor)` runs for every change announced; registering twice is a no-op.
+    `batch()`, if given, is the context `hooks.batch()` enters for this listener."""
     if listener not in _listeners:
         _listeners.append(listener)
+    if batch is not None and batch not in _batches:
+        _batches.append(batch)
 
 
 def write_back(
@@ -67,3 +75,12 @@ def announce(event: DirectoryEvent, actor: Actor) -> None:
     """Tell every listener about a recorded change."""
     for listener in _listeners:
         listener(event, actor)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Within the block, every listener's batch context is open (in registration order)."""
+    with ExitStack() as stack:
+        for context in _batches:
+            stack.enter_context(context())
+        yield

@@ -14,11 +14,10 @@ import logging
 from django.db import transaction
 
 from core.chunks import chunks
-from directory import changes
+from directory import changes, hooks
 from directory.changes import ChangeError
 from directory.models import DirectoryObject
 from identitystores.models import IdentityStore
-from notifications.emails import store_lookups_once
 
 from .apply_links import SYNC_ACTOR, LinkApplier
 from .importer import SOURCE
@@ -45,7 +44,7 @@ class Applier:
         """Each batch is one transaction whose events and history entries are inserted together
         at its end; a change refused inside it (ChangeError) rolls back only its own savepoint."""
         objects: dict[str, DirectoryObject] = {}
-        with store_lookups_once():
+        with hooks.batch():
             for batch in chunks(records, BATCH):
                 with transaction.atomic(), changes.records_in_bulk():
                     objects.update(self._objects(batch))

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from directory import changes
+from notifications.notify import Notice, send_notice
 
 from .claims import claim, due_ids, is_member, save_note
 from .models import AttestationRemoval, State
-from .notices import Notice, send_notice
 from .reminders import claim_reminder, leaving_soon, membership_days, note_missed, send_reminder
 from .runs import Phase, Run
 

@@ -20,10 +20,10 @@ from django.db.models import Q
 
 from directory import changes
 from directory.models import AdditionalManager, AdditionalOwner
+from notifications.notify import Notice, send_notice
 
 from .claims import claim, due_ids, save_note, start_phases
 from .models import State, TemporaryManagedBy
-from .notices import Notice, send_notice
 from .reminders import claim_reminder, due_before_end, in_days, note_missed, send_reminder
 from .runs import Phase, Run
 

@@ -20,11 +20,11 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from directory import changes
+from notifications.notify import Notice, send_notice
 
 from . import attestation
 from .claims import claim, due_ids, is_member, save_note, start_phases
 from .models import State, TemporaryMembership
-from .notices import Notice, send_notice
 from .reminders import (
     claim_reminder,
     due_before_end,

@@ -19,11 +19,11 @@ from django.db import transaction
 from directory import changes
 from directory.changes import ChangeError
 from directory.models import DirectoryObject, GroupMembership
+from notifications.notify import send_password_warning
 
 from . import days
 from .claims import is_member
 from .models import ENTRA_RULE, PasswordExpiryGroup, PasswordExpiryMember
-from .notices import send_password_warning
 from .runs import Phase, Run
 
 

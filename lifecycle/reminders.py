@@ -12,10 +12,11 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import F, Model, Q, QuerySet
 
+from notifications.notify import Notice, send_notice
+
 from . import days
 from .claims import claim, due_ids
 from .models import State
-from .notices import Notice, send_notice
 from .runs import Run
 
 

@@ -24,6 +24,7 @@ from directory.models import Route
 from identitystores import audit
 from identitystores.models import IdentityStore
 from notifications.models import NotificationSettings
+from notifications.notify import settings_for
 
 from . import days
 from .models import JobRun
@@ -83,7 +84,7 @@ def execute(
     now = days.current(now)
     run = Run(
         store=store,
-        settings=NotificationSettings.objects.filter(store=store).first(),
+        settings=settings_for(store),
         now=now,
         today=days.today(store, now),
     )

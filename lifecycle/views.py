@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from core.queueing import BROKER_UNREACHABLE, queue_task
 from identitystores import audit
 from identitystores.access import get_store_for_admin
-from notifications.models import NotificationSettings
+from notifications.notify import settings_for
 
 from .forms import PasswordExpiryGroupForm, ScheduleForm
 from .jobs import JOBS
@@ -57,11 +57,15 @@ def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
         "runs": JobRun.objects.filter(store=store)[:RUNS_SHOWN],
         "password_form": _password_form(store) if store.supports_password_expiry else None,
         "entra_rule": ENTRA_RULE,
-        "portal_missing": not NotificationSettings.objects.filter(
-            store=store, portal__isnull=False
-        ).exists(),
+        "portal_missing": _portal_missing(store),
     }
     return render(request, "lifecycle/schedules.html", context)
+
+
+def _portal_missing(store) -> bool:
+    """Password-expiry warnings link to the GroupID Portal chosen in the notification settings."""
+    settings = settings_for(store)
+    return settings is None or settings.portal_id is None
 
 
 def _run_now(request: HttpRequest, store, job: str) -> bool:

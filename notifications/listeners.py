@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from directory import hooks
 from directory.models import DirectoryEvent
 
-from .emails import notify
+from .notify import notify, store_lookups_once
 
 if TYPE_CHECKING:
     from directory.changes import Actor
@@ -22,4 +22,4 @@ def on_change(event: DirectoryEvent, actor: Actor) -> None:
 
 
 def register() -> None:
-    hooks.register_listener(on_change)
+    hooks.register_listener(on_change, batch=store_lookups_once)

@@ -1,15 +1,15 @@
 """Many changes in one go (directory sync): `records_in_bulk` writes the events and history of a
-batch together, `store_lookups_once` reads the notification settings once. What is recorded and
+batch together, `hooks.batch()` (notifications' `store_lookups_once`) reads the notification
+settings once. What is recorded and
 mailed must be the same as change by change."""
 
 import pytest
 from django.db import transaction
 
-from directory import changes
+from directory import changes, hooks
 from directory.changes import Actor, ChangeError
 from directory.models import DirectoryEvent, Route
 from identitystores.models import AuditEntry
-from notifications.emails import store_lookups_once
 from notifications.models import NotificationSettings, OutgoingMessage
 
 SYNC = Actor(route=Route.DIRECTORY_SYNC)
@@ -63,7 +63,7 @@ def test_it_records_and_mails_a_batch_as_it_does_change_by_change(objs):
     objs.ann.email = "ann@contoso.test"
     objs.ann.save()
 
-    with store_lookups_once(), transaction.atomic(), changes.records_in_bulk():
+    with hooks.batch(), transaction.atomic(), changes.records_in_bulk():
         some_changes(objs)
         assert not DirectoryEvent.objects.exists()  # written when the block ends
 
@@ -79,7 +79,7 @@ def test_it_writes_nothing_of_a_batch_that_fails(objs):
 
 
 def test_it_reads_the_settings_once_per_block_and_per_event_outside(objs, contoso_mail):
-    with store_lookups_once():
+    with hooks.batch():
         changes.update_attributes(objs.ann, SYNC, name="Ann 1")
         NotificationSettings.objects.filter(pk=contoso_mail.pk).update(to_recipients="")
         changes.update_attributes(objs.ann, SYNC, name="Ann 2")

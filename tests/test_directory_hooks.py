@@ -1,13 +1,16 @@
 """The directory announces each recorded change through its listener registry: notifications
 listens without the directory importing it, a listener runs inside the change's transaction (so
-one that raises undoes the change), and a change made with `notify=False` announces nothing."""
+one that raises undoes the change), a change made with `notify=False` announces nothing, and
+`batch()` opens every listener's batch context around many changes."""
+
+from contextlib import contextmanager
 
 import pytest
 
 from directory import changes, hooks
 from directory.changes import Actor
 from directory.models import DirectoryEvent, GroupMembership
-from notifications import listeners
+from notifications import listeners, notify
 
 
 @pytest.fixture
@@ -66,3 +69,34 @@ def test_a_change_that_does_not_notify_is_not_announced(heard, make_object, alic
     changes.update_attributes(ann, Actor(alice, notify=False), name="Ann Smith")
     assert heard == []
     assert DirectoryEvent.objects.get().object_name == "Ann Smith"
+
+
+def test_notifications_registers_its_store_lookups_as_its_batch():
+    assert notify.store_lookups_once in hooks._batches
+
+
+def test_batch_enters_every_listener_context_in_order_and_leaves_them_on_error(monkeypatch):
+    seen: list[str] = []
+
+    def context(name: str):
+        @contextmanager
+        def opened():
+            seen.append(f"enter {name}")
+            try:
+                yield
+            finally:
+                seen.append(f"exit {name}")
+
+        return opened
+
+    first, second = context("first"), context("second")
+    monkeypatch.setattr(hooks, "_listeners", [])
+    monkeypatch.setattr(hooks, "_batches", [])
+    hooks.register_listener(listeners.on_change, batch=first)
+    hooks.register_listener(lambda event, actor: None, batch=second)
+    hooks.register_listener(listeners.on_change, batch=first)
+
+    with pytest.raises(RuntimeError, match="sync failed"), hooks.batch():
+        seen.append("body")
+        raise RuntimeError("sync failed")
+    assert seen == ["enter first", "enter second", "body", "exit second", "exit first"]

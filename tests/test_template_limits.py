@@ -11,7 +11,7 @@ from django.template import Context, Engine
 from directory import changes
 from directory.changes import Actor
 from directory.models import GroupMembership
-from notifications.emails import default_templates, render_content
+from notifications.compose import load_templates, render_content
 from notifications.models import EmailTemplate, OutgoingMessage
 from notifications.templating import sample_context
 
@@ -169,8 +169,8 @@ def test_normal_templates_render_as_with_django_s_own_engine(source, html_part):
 
 def test_the_default_templates_render_as_with_django_s_own_engine():
     context = sample_context()
-    ours = render_content(default_templates(), context)
-    stock = {part: Engine().from_string(t.source) for part, t in default_templates().items()}
+    ours = render_content(load_templates("change"), context)
+    stock = {part: Engine().from_string(t.source) for part, t in load_templates("change").items()}
     theirs = render_content(stock, context)
     assert ours == theirs
     assert "Contoso AD" in ours.subject

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from identitystores.access import get_store_for_admin
 
-from ..emails import Content, default_templates, render_content
+from ..compose import Content, load_templates, render_content
 from ..models import EmailTemplate
 from ..templating import sample_context
 
@@ -127,4 +127,4 @@ def _preview(form: EmailTemplateForm) -> Content | None:
 
 def _default_sources() -> dict[str, str]:
     """A new override starts from the shipped default text."""
-    return {part: tpl.source for part, tpl in default_templates().items()}
+    return {part: tpl.source for part, tpl in load_templates("change").items()}

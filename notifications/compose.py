@@ -1,4 +1,7 @@
-"""Notification emails for directory events: render, split into Bcc batches, write outbox rows.
+"""Composing notification mail: templates, their context, rendering, Bcc batches, the outbox row.
+
+One place builds every message `notify` writes (change notifications, life-cycle notices,
+password-expiry warnings), so they render, fall back and address the same way.
 
 To:/CC: of the store get one message of their own (English, the store's default language). Every
 other recipient is in Bcc, `NOTIFICATION_BCC_BATCH` per message, one template per message (the
@@ -12,12 +15,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
@@ -25,13 +25,14 @@ from django.core.exceptions import ValidationError
 from django.template import Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils.html import escape
 
+from core.chunks import chunks
+from core.display import as_text
 from directory.models import DirectoryEvent, EventKind, Route
+from identitystores.models import IdentityStore
 
-from . import acting
-from .expansion import DEFAULT_LANGUAGE, Recipient
+from .expansion import Recipient
 from .models import EmailTemplate, NotificationSettings, OutgoingMessage, find_override
-from .outbox import enqueue, new_message
-from .recipients import resolve
+from .outbox import new_message
 from .templating import (
     TemplateLimitError,
     compile_template,
@@ -43,8 +44,22 @@ from .templating import (
 logger = logging.getLogger(__name__)
 
 PARTS = ("subject", "body_text", "body_html")
-DEFAULT_FILES = {"subject": "subject.txt", "body_text": "body.txt", "body_html": "body.html"}
-OUTBOX_CHUNK = 500  # messages per bulk insert
+# The stock templates of each family (under templates/), part by part.
+TEMPLATE_FILES = {
+    "change": {
+        "subject": "emails/change/subject.txt",
+        "body_text": "emails/change/body.txt",
+        "body_html": "emails/change/body.html",
+    },
+    **{
+        family: {
+            "subject": f"lifecycle/email/{family}_subject.txt",
+            "body_text": f"lifecycle/email/{family}_body_text.txt",
+            "body_html": f"lifecycle/email/{family}_body_html.html",
+        }
+        for family in ("notice", "password")
+    },
+}
 DEFAULT_TEMPLATE = 0
 SUBJECT_MAX = 500
 
@@ -60,12 +75,13 @@ def bcc_batch_size() -> int:
     return max(1, int(getattr(django_settings, "NOTIFICATION_BCC_BATCH", 100)))
 
 
-@lru_cache(maxsize=1)
-def default_templates() -> dict[str, Template]:
-    folder = django_settings.BASE_DIR / "templates" / "emails" / "change"
+@lru_cache(maxsize=len(TEMPLATE_FILES))
+def load_templates(family: str) -> dict[str, Template]:
+    """The stock templates of `family` ("change", "notice" or "password"), compiled once."""
+    folder = django_settings.BASE_DIR / "templates"
     return {
-        part: compile_template((folder / name).read_text(encoding="utf-8"))
-        for part, name in DEFAULT_FILES.items()
+        part: compile_template((folder / path).read_text(encoding="utf-8"))
+        for part, path in TEMPLATE_FILES[family].items()
     }
 
 
@@ -109,7 +125,7 @@ def event_context(event: DirectoryEvent) -> dict:
         "member": {"name": event.member_name} if event.member_name else None,
         "requester": requester,
         "changes": [
-            {"field": name, "old": _text(old), "new": _text(new)}
+            {"field": name, "old": as_text(old), "new": as_text(new)}
             for name, (old, new) in event.changes.items()
         ],
     }
@@ -129,7 +145,7 @@ class EventRenderer:
         self.event = event
         self.context = event_context(event)
         self._ids: dict[str, int] = {}
-        self._templates: dict[int, dict] = {DEFAULT_TEMPLATE: default_templates()}
+        self._templates: dict[int, dict] = {DEFAULT_TEMPLATE: load_templates("change")}
         self._shared: dict[int, Content] = {}
         self._overrides: dict[int, EmailTemplate] = {}
 
@@ -164,8 +180,8 @@ class EventRenderer:
         logger.warning(message, self.event.store_id, template_id, reason)
         if isinstance(exc, TemplateLimitError):
             mark_over_limit(self._overrides[template_id])
-        self._templates[template_id] = default_templates()
-        return render_content(default_templates(), context)
+        self._templates[template_id] = load_templates("change")
+        return render_content(load_templates("change"), context)
 
 
 def by_language(recipient: Recipient) -> str:
@@ -180,7 +196,7 @@ def batches(
     """At most `size` recipients per batch, one `key` (template, by default language) per batch;
     at most one open batch per key is held in memory. `key=None`: one key for all."""
     if key is None:
-        yield from _chunks(recipients, size)
+        yield from chunks(recipients, size)
         return
     pending: dict[Hashable, list[Recipient]] = {}
     for recipient in recipients:
@@ -191,115 +207,15 @@ def batches(
     yield from pending.values()
 
 
-def _chunks(recipients: Iterable[Recipient], size: int) -> Iterator[list[Recipient]]:
-    iterator = iter(recipients)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-# Per-store lookups that `notify` makes for every event, kept for the length of a
-# `store_lookups_once` block; None outside one.
-_lookups: ContextVar[dict[tuple[str, int], object] | None] = ContextVar(
-    "notification_store_lookups", default=None
-)
-
-
-@contextmanager
-def store_lookups_once() -> Iterator[None]:
-    """Within the block, `notify` reads each store's notification settings (and whether it has
-    templates in other languages) once instead of once per event.
-
-    For callers that apply many changes in one go (directory sync): an edit of the settings made
-    while the block runs applies from the next block on. Everyone else reads them per event.
-    """
-    token = _lookups.set({})
-    try:
-        yield
-    finally:
-        _lookups.reset(token)
-
-
-def _per_store(name: str, store_id: int, read: Callable[[], object]):
-    cache = _lookups.get()
-    if cache is None:
-        return read()
-    key = (name, store_id)
-    if key not in cache:
-        cache[key] = read()
-    return cache[key]
-
-
-def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change") -> int:
-    """Write the event's outbox rows in the caller's transaction; returns how many."""
-    settings = _per_store(
-        "settings",
-        event.store_id,
-        lambda: NotificationSettings.objects.filter(store_id=event.store_id).first(),
-    )
-    if settings is None:
-        return 0
-    resolution = resolve(event, settings)
-    renderer = EventRenderer(event)
-    size = bcc_batch_size()
-    common = {
-        "kind": kind,
-        "triggered_by": event.actor,
-        # Only kept when the mail must go out with the acting admin's own sign-in; held at once
-        # when that admin has not trusted the store's server (notifications/acting.py).
-        **acting.queue_fields(settings, event.actor, credentials),
-    }
-    pending: list[OutgoingMessage] = []
-    written = 0
-    if resolution.to or resolution.cc:
-        content = renderer.content(renderer.template_id(DEFAULT_LANGUAGE))
-        pending.append(
-            _message(event, settings, content, to=resolution.to, cc=resolution.cc, **common)
-        )
-
-    def template_of(recipient: Recipient) -> int:
-        return renderer.template_id(recipient.language)
-
-    # Without details every member has the default language: one template for all.
-    details = _needs_details(event)
-    for batch in batches(resolution.bcc(details=details), size, template_of if details else None):
-        single = batch[0] if len(batch) == 1 else None
-        content = renderer.content(template_of(batch[0]), single)
-        pending.append(_message(event, settings, content, bcc=[r.address for r in batch], **common))
-        if len(pending) >= OUTBOX_CHUNK:
-            written += len(enqueue(pending))
-            pending = []
-    written += len(enqueue(pending))
-    return written
-
-
-def _needs_details(event: DirectoryEvent) -> bool:
-    """Names and languages of members matter only for personal messages (a Bcc batch of one) or
-    when the store has templates in other languages; otherwise addresses alone are read."""
-    if bcc_batch_size() == 1:
-        return True
-    return _per_store(
-        "translated",
-        event.store_id,
-        lambda: (
-            EmailTemplate.objects.filter(store_id=event.store_id).exclude(language="en").exists()
-        ),
-    )
-
-
-def _message(event, settings, content: Content, **fields) -> OutgoingMessage:
+def build_message(
+    store: IdentityStore, settings: NotificationSettings, content: Content, **fields
+) -> OutgoingMessage:
+    """The unsaved outbox row carrying `content`; `fields` address it (to/cc/bcc, kind, …)."""
     return new_message(
-        event.store,
+        store,
         settings,
         subject=content.subject,
         body_text=content.body_text,
         body_html=content.body_html,
         **fields,
     )
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
