@@ -21,10 +21,10 @@ from django.utils.html import strip_tags
 from identitystores.models import AuditEntry
 from notifications.delivery import sweep
 from notifications.models import OutgoingMessage
+from tests.support.workers import broker
 from tests.test_outbox_page import make_row
-from tests.workers import broker
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit runs inside the request
 ROOT = Path(__file__).resolve().parent.parent
 GUARD_SECONDS = 10  # today's code hangs > 90 s on the silent broker

@@ -10,11 +10,10 @@ from playwright.sync_api import Page, expect
 from directory.models import DirectoryEvent, DirectoryObject, GroupMembership
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
-from tests.ldap_server import SUFFIX, SYNC_PASSWORD, directory_values, group_dn, person_dn
-from tests.test_ldap_sync import eager_celery  # noqa: F401 (a fixture)
+from tests.support.ldap_server import SUFFIX, SYNC_PASSWORD, directory_values, group_dn, person_dn
 
 pytestmark = pytest.mark.browser
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from tests.ldap_server import SYNC_PASSWORD
+from tests.support.ldap_server import SYNC_PASSWORD
 from tests.test_ldap_connection_page import form_data, url
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 READ_BUNDLE = "from django.conf import settings; print(settings.DIRMGR_CA_BUNDLE)"

@@ -19,7 +19,7 @@ from core import mail_origin
 from identitystores.models import IdentityStore
 from notifications.delivery import render_message
 from notifications.models import OutgoingMessage
-from tests.net import free_port
+from tests.support.net import free_port
 
 HTML = '<p>Group <b>Sales</b> changed.</p><script>document.title="pwned"</script>'
 

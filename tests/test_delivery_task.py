@@ -11,7 +11,7 @@ from notifications import tasks
 from notifications.delivery.send import send_one
 from notifications.models import ActingTrust, NotificationSettings, OutgoingMessage
 from notifications.outbox import enqueue, new_message
-from tests.servers.aio import run
+from tests.support.servers.aio import run
 
 Status = OutgoingMessage.Status
 ADMIN_PASSWORD = "alice-sign-in-secret"

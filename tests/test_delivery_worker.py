@@ -11,8 +11,8 @@ from aiosmtpd.controller import Controller
 
 from notifications.models import OutgoingMessage
 from notifications.outbox import enqueue, new_message
-from tests.net import free_port
-from tests.servers import smtp as smtp_module
+from tests.support.net import free_port
+from tests.support.servers import smtp as smtp_module
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 Status = OutgoingMessage.Status

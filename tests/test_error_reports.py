@@ -16,7 +16,7 @@ from django.utils.log import AdminEmailHandler
 from tests.conftest import PASSWORD
 from tests.test_ldap_connection_page import form_data
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 BAD_KEY = "not-a-fernet-key"
 
 

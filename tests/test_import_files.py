@@ -13,8 +13,8 @@ import pytest
 from django.core.management import CommandError
 
 from directory.models import DirectoryObject
+from tests.support.workers import database_url
 from tests.test_import_directory import run
-from tests.workers import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LATIN1_CSV = "kind,name\nuser,Ann\nuser,José\nuser,Cid\n".encode("latin-1")

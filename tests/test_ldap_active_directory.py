@@ -1,7 +1,7 @@
-"""The Active Directory flavour end to end, against slapd with an AD-like schema (tests/ldap_ad.py):
-binary objectGUIDs, uSNChanged watermarks from the rootDSE, userAccountControl, pwdLastSet,
-managedBy/msExchCoManagedByLink, sign-in by sAMAccountName or UPN, write-back, and a second
-domain controller taking over."""
+"""The Active Directory flavour end to end, against slapd with an AD-like schema
+(tests/support/ldap_ad.py): binary objectGUIDs, uSNChanged watermarks from the rootDSE,
+userAccountControl, pwdLastSet, managedBy/msExchCoManagedByLink, sign-in by sAMAccountName or
+UPN, write-back, and a second domain controller taking over."""
 
 import ssl
 
@@ -26,7 +26,7 @@ from ldapsync.mapping import dn_key
 from ldapsync.models import DirectoryAccount, EntryLink, SyncStatus
 from ldapsync.sync import sync_store
 from notifications.models import NotificationSettings, OutgoingMessage
-from tests.ldap_ad import (
+from tests.support.ldap_ad import (
     DC1,
     DC2,
     PASSWORD_SET,
@@ -38,9 +38,9 @@ from tests.ldap_ad import (
     root_dse,
     user_dn,
 )
-from tests.ldap_server import ROOT_DN, ROOT_PASSWORD
+from tests.support.ldap_server import ROOT_DN, ROOT_PASSWORD
 
-pytest_plugins = ["tests.ldap_server", "tests.ldap_ad"]
+pytest_plugins = ["tests.support.ldap_server", "tests.support.ldap_ad"]
 
 
 def obj(store, name):

@@ -16,12 +16,11 @@ from identitystores.models import AuditEntry
 from ldapsync.forms import initial_for
 from ldapsync.models import DirectoryConnection, SyncStatus
 from ldapsync.sync import sync_store
-from tests.ldap_server import LIMITED_DN, LIMITED_PASSWORD, SUFFIX, SYNC_DN, SYNC_PASSWORD
-from tests.net import free_port
-from tests.test_ldap_sync import eager_celery  # noqa: F401 (a fixture)
-from tests.workers import broker
+from tests.support.ldap_server import LIMITED_DN, LIMITED_PASSWORD, SUFFIX, SYNC_DN, SYNC_PASSWORD
+from tests.support.net import free_port
+from tests.support.workers import broker
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 
 @pytest.fixture(autouse=True)

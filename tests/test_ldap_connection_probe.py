@@ -17,11 +17,17 @@ from ldapsync.connection import DirectoryError
 from ldapsync.failures import NOT_LDAP, NOT_LDAPS, NOTHING_ANSWERED
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
-from tests.ldap_server import SYNC_PASSWORD
-from tests.servers.foreign import GARBAGE, HTTP_ERROR, NATS_ERROR, NATS_GREETING, ForeignService
+from tests.support.ldap_server import SYNC_PASSWORD
+from tests.support.servers.foreign import (
+    GARBAGE,
+    HTTP_ERROR,
+    NATS_ERROR,
+    NATS_GREETING,
+    ForeignService,
+)
 from tests.test_ldap_connection_page import field_errors, form_data
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 FOREIGN_MARKERS = ("FOREIGNBANNER", "nats-1", "Unknown Protocol", "foreign-", "foreign body")
 METADATA_HOSTS = ["169.254.169.254", "[::ffff:169.254.169.254]"]

@@ -12,7 +12,7 @@ from ldapsync.mapping import Record
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 BASE = "dc=example,dc=test"
 

@@ -13,9 +13,9 @@ from ldapsync.connection import DirectoryError
 from ldapsync.diagnose import test_connection as run_test_connection
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
-from tests.ldap_server import SUFFIX
+from tests.support.ldap_server import SUFFIX
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 
 class Trap:

@@ -7,10 +7,10 @@ from django.urls import reverse
 from identitystores import credentials
 from identitystores.models import StoreRole
 from ldapsync.models import DirectoryAccount
-from tests.ldap_server import person_dn
-from tests.net import free_port
+from tests.support.ldap_server import person_dn
+from tests.support.net import free_port
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 
 def sign_in(client, store, username, password, **extra):

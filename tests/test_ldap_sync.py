@@ -16,9 +16,9 @@ from ldapsync.connection import DirectoryError
 from ldapsync.models import DirectoryConnection, EntryLink, SyncStatus
 from ldapsync.sync import sync_store
 from notifications.models import NotificationSettings, OutgoingMessage
-from tests.ldap_server import LIMITED_DN, LIMITED_PASSWORD, group_dn, person_dn
+from tests.support.ldap_server import LIMITED_DN, LIMITED_PASSWORD, group_dn, person_dn
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 
 def obj(store, name):
@@ -237,15 +237,6 @@ def test_it_runs_from_the_command_line(synced, slapd, capsys):
 
     assert "incremental sync of Example LDAP" in capsys.readouterr().out
     assert obj(synced, "Erin Lead")
-
-
-@pytest.fixture
-def eager_celery():
-    from dirmgr.celery import app
-
-    app.conf.task_always_eager = True
-    yield app
-    app.conf.task_always_eager = False
 
 
 def test_it_syncs_enabled_stores_from_the_periodic_task(ldap_store, eager_celery, settings):

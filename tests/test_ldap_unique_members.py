@@ -9,9 +9,9 @@ from directory.changes import Actor
 from directory.models import DirectoryEvent, DirectoryObject
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
-from tests.ldap_server import directory_values, group_dn, person_dn
+from tests.support.ldap_server import directory_values, group_dn, person_dn
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 UID = "#'0101'B"
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from directory.models import DirectoryObject, GroupMembership
 from ldapsync.models import SyncStatus
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 

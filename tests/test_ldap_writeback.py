@@ -19,7 +19,7 @@ from directory.models import (
 from ldapsync.models import DirectoryConnection
 from ldapsync.refusal import Change, Refused, message
 from ldapsync.sync import sync_store
-from tests.ldap_server import (
+from tests.support.ldap_server import (
     LIMITED_DN,
     LIMITED_PASSWORD,
     directory_values,
@@ -27,7 +27,7 @@ from tests.ldap_server import (
     person_dn,
 )
 
-pytest_plugins = ["tests.ldap_server"]
+pytest_plugins = ["tests.support.ldap_server"]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from directory.models import DirectoryEvent, DirectoryObject, EventKind, GroupMe
 from lifecycle.jobs import MEMBERSHIP, run_job
 from lifecycle.models import JobRun, State, TemporaryMembership
 from notifications.models import OutgoingMessage
-from tests.workers import ROOT, database_url
+from tests.support.workers import ROOT, database_url
 
 ITEMS = 300
 PROGRESS = re.compile(rb"(\d+)/300")

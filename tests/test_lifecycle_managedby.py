@@ -15,7 +15,7 @@ from directory.models import (
 )
 from lifecycle.jobs import MANAGED_BY, run_job
 from lifecycle.models import State, TemporaryManagedBy
-from tests.lifecycle_helpers import StopAfter, at, messages, recipients
+from tests.support.lifecycle_helpers import StopAfter, at, messages, recipients
 
 OWNER, MANAGER = TemporaryManagedBy.Role.OWNER, TemporaryManagedBy.Role.MANAGER
 

@@ -12,7 +12,7 @@ from lifecycle import membership
 from lifecycle.jobs import MEMBERSHIP, run_job
 from lifecycle.models import AttestationRemoval, JobRun, State, TemporaryMembership
 from notifications.models import OutgoingMessage
-from tests.lifecycle_helpers import StopAfter, at, messages, recipients
+from tests.support.lifecycle_helpers import StopAfter, at, messages, recipients
 
 JOIN, LEAVE = TemporaryMembership.Action.JOIN, TemporaryMembership.Action.LEAVE
 DAY = timedelta(days=1)

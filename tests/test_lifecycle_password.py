@@ -10,7 +10,7 @@ from directory.models import DirectoryEvent, EventKind, GroupMembership
 from lifecycle.jobs import PASSWORD_EXPIRY, run_job
 from lifecycle.models import ENTRA_RULE, PasswordExpiryGroup
 from notifications.models import OutgoingMessage
-from tests.lifecycle_helpers import at, messages, recipients
+from tests.support.lifecycle_helpers import at, messages, recipients
 
 NOW = at(2026, 3, 10, 7)
 

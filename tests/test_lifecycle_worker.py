@@ -18,7 +18,7 @@ from directory.models import DirectoryObject, GroupMembership
 from lifecycle.models import JobRun, TemporaryMembership
 from lifecycle.schedules import task_name
 from notifications.models import NotificationSettings, OutgoingMessage
-from tests.workers import ROOT, database_url
+from tests.support.workers import ROOT, database_url
 
 pytestmark = pytest.mark.worker
 

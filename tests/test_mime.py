@@ -10,7 +10,7 @@ import pytest
 from notifications.delivery import render_message
 from notifications.models import OutgoingMessage
 from notifications.transports import TransportError, get_transport
-from tests.servers.aio import run
+from tests.support.servers.aio import run
 
 SUBJECT = "Gruppe „Vertrieb“ geändert ✓"
 TEXT = "Änderung: Mitglied hinzugefügt.\n.\nFrom here on: ünïcödé ✓"

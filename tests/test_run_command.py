@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.net import free_port
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "newcomer-demo-password"

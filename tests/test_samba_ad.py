@@ -1,5 +1,5 @@
 """The Active Directory preset against a real domain controller: Samba 4 in AD DC mode
-(tests/samba_dc.py), provisioned once per session. Its objectGUIDs, uSNChanged values,
+(tests/support/samba_dc.py), provisioned once per session. Its objectGUIDs, uSNChanged values,
 highestCommittedUSN, objectCategory matching, linked attributes, refusals and range replies
 are Samba's own, not a schema imitating them."""
 
@@ -23,7 +23,7 @@ from ldapsync.mapping import dn_key
 from ldapsync.models import DirectoryAccount, DirectoryConnection, EntryLink, SyncStatus
 from ldapsync.paging import paged_search
 from ldapsync.sync import sync_store
-from tests.samba_dc import (
+from tests.support.samba_dc import (
     ADMIN_PASSWORD,
     ADMIN_UPN,
     BASE_DN,
@@ -37,7 +37,7 @@ from tests.samba_dc import (
     user_dn,
 )
 
-pytest_plugins = ["tests.samba_dc"]
+pytest_plugins = ["tests.support.samba_dc"]
 
 AD_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.UTC)
 FIRST_SLICE = f"member;range=0-{1_500 - 1}"  # what AD answers for a plain `member` of a big group

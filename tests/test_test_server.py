@@ -8,7 +8,7 @@ import pytest
 from core import ratelimit
 from notifications.server_check import send_test_message
 from notifications.transports import TransportConfig
-from tests.servers.tls import untrusted_leaf
+from tests.support.servers.tls import untrusted_leaf
 
 SECRET = "pa55-Secret-never-shown"
 UNRESOLVABLE = "smtp!.contoso.test"  # glibc refuses it without a DNS query

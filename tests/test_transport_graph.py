@@ -8,7 +8,7 @@ import email.policy
 import pytest
 
 from notifications.transports import TransportConfig, get_transport
-from tests.servers.aio import run
+from tests.support.servers.aio import run
 from tests.test_transport_smtp import deliver, failure, notification
 
 

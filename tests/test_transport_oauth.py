@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from notifications.transports.oauth import TokenProvider, smtp_token_spec
-from tests.servers.tls import untrusted_leaf
+from tests.support.servers.tls import untrusted_leaf
 from tests.test_transport_smtp import deliver, failure, notification
 
 MAILBOX = "mailer@contoso.test"

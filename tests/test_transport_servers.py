@@ -6,7 +6,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 
-from tests.servers.aio import run
+from tests.support.servers.aio import run
 
 
 def _message() -> EmailMessage:

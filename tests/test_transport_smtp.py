@@ -8,8 +8,8 @@ import pytest
 
 from notifications.transports import TransportError, get_transport
 from notifications.transports.base import RenderedMessage
-from tests.servers.aio import run
-from tests.servers.tls import untrusted_leaf
+from tests.support.servers.aio import run
+from tests.support.servers.tls import untrusted_leaf
 
 SECRET = "pa55-Secret-never-shown"
 # glibc refuses this name before sending any DNS query, so the test stays on loopback

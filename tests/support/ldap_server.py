@@ -7,7 +7,7 @@ account: may write, no size limit) and `cn=limited` (read-only, size limit 5, fo
 case). The refint overlay keeps member/manager/owner DNs right after renames and deletes, as in
 a production directory (it rewrites them without touching any timestamp). `load(ldif)` uses
 offline `slapadd -q` before `start()`. The fixtures at the end are used with
-`pytest_plugins = ["tests.ldap_server"]`.
+`pytest_plugins = ["tests.support.ldap_server"]`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import ldap3
 import pytest
 import trustme
 
-from tests.net import free_port
+from tests.support.net import free_port
 
 SUFFIX = "dc=example,dc=test"
 ROOT_DN = f"cn=admin,{SUFFIX}"
@@ -127,7 +127,7 @@ userPassword: {limited_password}
 class Slapd:
     """One private slapd instance under `directory` (created empty by the caller).
 
-    Optional, for directories of another kind (tests/ldap_ad.py): `schema`, LDIF of more
+    Optional, for directories of another kind (tests/support/ldap_ad.py): `schema`, LDIF of more
     `cn=...,cn=schema,cn=config` entries loaded after the standard schemas; `refint`, more
     DN-valued attributes the refint overlay keeps right; `root_dse`, LDIF of extra rootDSE
     attributes (slapd's `olcRootDSE` file, read once at start: see `set_root_dse`).

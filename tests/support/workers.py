@@ -1,6 +1,7 @@
-"""Fixtures for the delivery tests: an in-memory broker to read what was enqueued, and for the
-`worker` tests a Redis server of the test's own plus real Celery worker processes sharing the
-test database. Registered in tests/conftest.py (pytest_plugins)."""
+"""Fixtures for the delivery tests: an in-memory broker to read what was enqueued, Celery run
+eagerly for pages that queue work, and for the `worker` tests a Redis server of the test's own
+plus real Celery worker processes sharing the test database. Registered in tests/conftest.py
+(pytest_plugins)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.net import free_port, wait_for_port
+from tests.support.net import free_port, wait_for_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,16 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(10)
             self.process = None
+
+
+@pytest.fixture
+def eager_celery():
+    """Run queued tasks in this process at once, for pages that queue work (Sync now)."""
+    from dirmgr.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -12,14 +12,14 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from catcher.server import CatcherHandler
-from tests.net import free_port
+from tests.support.net import free_port
 
 # The Playwright sync API runs an event loop in the test thread; the ORM calls of the tests and
 # of the live server are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -323,7 +323,7 @@ def start_samba_dc(directory: Path) -> SambaDC:
     return dc
 
 
-# --- pytest fixtures (used with `pytest_plugins = ["tests.samba_dc"]`) -------------------------
+# --- pytest fixtures (used with `pytest_plugins = ["tests.support.samba_dc"]`) -----------------
 
 
 @pytest.fixture(scope="session")

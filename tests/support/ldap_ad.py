@@ -1,5 +1,5 @@
-"""An Active Directory look-alike on the private slapd of tests/ldap_server.py: AD's attribute
-types and object classes (with AD's OIDs where it has them), binary 16-byte objectGUIDs, a
+"""An Active Directory look-alike on the private slapd of tests/support/ldap_server.py: AD's
+attribute types and object classes (with AD's OIDs where it has them), binary 16-byte objectGUIDs, a
 uSNChanged on every entry and a rootDSE that publishes highestCommittedUSN and dsServiceName.
 
 What slapd does not do like AD, the tests do by hand: uSNChanged is an ordinary attribute, so a
@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from tests.ldap_server import SUFFIX, SYNC_DN, SYNC_PASSWORD, Slapd
+from tests.support.ldap_server import SUFFIX, SYNC_DN, SYNC_PASSWORD, Slapd
 
 INTEGER = "1.3.6.1.4.1.1466.115.121.1.27"
 STRING = "1.3.6.1.4.1.1466.115.121.1.15"
