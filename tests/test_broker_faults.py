@@ -21,8 +21,8 @@ from django.utils.html import strip_tags
 from identitystores.models import AuditEntry
 from notifications.delivery import sweep
 from notifications.models import OutgoingMessage
+from tests.support.outbox import make_row
 from tests.support.workers import broker
-from tests.test_outbox_page import make_row
 
 pytest_plugins = ["tests.support.ldap_server"]
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit runs inside the request

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from tests.support.ldap_forms import form_data, url
 from tests.support.ldap_server import SYNC_PASSWORD
-from tests.test_ldap_connection_page import form_data, url
 
 pytest_plugins = ["tests.support.ldap_server"]
 

@@ -14,8 +14,7 @@ from notifications import delivery
 from notifications.models import OutgoingMessage
 from notifications.outbox import enqueue, new_message
 from notifications.transports.http import HttpClient
-from tests.test_transport_oauth import oauth_config
-from tests.test_transport_smtp import failure
+from tests.support.transports import failure, oauth_config
 
 TEST_SERVER = "/identity-stores/{}/configurations/notifications/test-server/"
 NATS_INFO = b'INFO {"server_id":"NDX7-NATS-BANNER","version":"2.10.4","auth_required":true}\r\n'
@@ -200,7 +199,7 @@ def test_test_server_connects_only_to_an_address_it_checked(
 
 
 def test_the_smtp_transport_resolves_once_and_connects_there(smtp_server, listener, rebinding):
-    from tests.test_transport_smtp import deliver
+    from tests.support.transports import deliver
 
     server = smtp_server()
     decoy = listener(host="127.0.0.2", bind_port=server.port, banner=b"220 decoy ESMTP\r\n")

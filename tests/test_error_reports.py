@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.log import AdminEmailHandler
 
 from tests.conftest import PASSWORD
-from tests.test_ldap_connection_page import form_data
+from tests.support.ldap_forms import form_data
 
 pytest_plugins = ["tests.support.ldap_server"]
 BAD_KEY = "not-a-fernet-key"

@@ -13,10 +13,10 @@ from django.utils.html import strip_tags
 
 from directory.models import DirectoryObject
 from identitystores.models import AuditEntry
-from ldapsync.forms import initial_for
 from ldapsync.models import DirectoryConnection, SyncStatus
 from ldapsync.sync import sync_store
-from tests.support.ldap_server import LIMITED_DN, LIMITED_PASSWORD, SUFFIX, SYNC_DN, SYNC_PASSWORD
+from tests.support.ldap_forms import field_errors, form_data, url
+from tests.support.ldap_server import LIMITED_DN, LIMITED_PASSWORD, SUFFIX, SYNC_PASSWORD
 from tests.support.net import free_port
 from tests.support.workers import broker
 
@@ -35,26 +35,6 @@ def fresh_cache():
 def admin_client(client, ldap_admin):
     client.force_login(ldap_admin)
     return client
-
-
-def url(store):
-    return reverse("ldapsync:connection", args=[store.pk])
-
-
-def form_data(slapd, **overrides):
-    data = {
-        **initial_for(type("S", (), {"type": "ldap"})()),
-        "urls": slapd.ldap_url,
-        "ca_certificate": slapd.ca_path.read_text(),
-        "bind_dn": SYNC_DN,
-        "bind_password": "",
-        "base_dn": SUFFIX,
-        "timeout": 5,
-        "page_size": 100,
-        "sync_enabled": "on",
-        "write_back": "on",
-    }
-    return data | overrides
 
 
 def test_it_is_not_found_without_a_role_on_the_store(client, ldap_store, alice):
@@ -112,12 +92,6 @@ def test_it_reports_a_precise_error(admin_client, ldap_store, slapd, overrides, 
     assert expected in text
     assert SYNC_PASSWORD not in text
     assert 'value="wrong"' not in text
-
-
-def field_errors(page: str, name: str) -> list[str]:
-    """The error paragraphs rendered next to form field `name` (see templates/_field.html)."""
-    pattern = rf'<p class="error" role="alert" id="id_{name}_error">(.*?)</p>'
-    return [html.unescape(text) for text in re.findall(pattern, page)]
 
 
 def test_it_names_the_missing_base_dn_next_to_the_field(admin_client, ldap_store, slapd):

@@ -17,6 +17,7 @@ from ldapsync.connection import DirectoryError
 from ldapsync.failures import NOT_LDAP, NOT_LDAPS, NOTHING_ANSWERED
 from ldapsync.models import DirectoryConnection
 from ldapsync.sync import sync_store
+from tests.support.ldap_forms import field_errors, form_data
 from tests.support.ldap_server import SYNC_PASSWORD
 from tests.support.servers.foreign import (
     GARBAGE,
@@ -25,7 +26,6 @@ from tests.support.servers.foreign import (
     NATS_GREETING,
     ForeignService,
 )
-from tests.test_ldap_connection_page import field_errors, form_data
 
 pytest_plugins = ["tests.support.ldap_server"]
 

@@ -207,7 +207,7 @@ def test_it_puts_bcc_in_the_envelope_only_over_smtp(row, smtp_server):
 
 
 def test_it_gives_graph_the_bcc_header_back(row, identity_server, settings):
-    from tests.test_transport_graph import graph_config
+    from tests.support.transports import graph_config
 
     idp = identity_server()
     settings.GRAPH_LOGIN_AUTHORITY_HOST = idp.netloc

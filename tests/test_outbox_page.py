@@ -1,7 +1,5 @@
 """The Outbox page of a store: filters, columns, Send and Delete, history, role isolation."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -9,28 +7,9 @@ from django.utils import timezone
 
 from identitystores.models import AuditEntry
 from notifications.models import NotificationSettings, OutgoingMessage
-from notifications.outbox import enqueue, new_message
+from tests.support.outbox import make_row
 
 Status = OutgoingMessage.Status
-
-
-def make_row(store_settings, subject, *, status=Status.QUEUED, minutes_ago=0, **fields):
-    [row] = enqueue(
-        [
-            new_message(
-                store_settings.store,
-                store_settings,
-                subject=subject,
-                body_text="b",
-                to=["ann@contoso.test"],
-                cc=["audit@contoso.test"],
-            )
-        ]
-    )
-    OutgoingMessage.objects.filter(pk=row.pk).update(
-        status=status, created=timezone.now() - timedelta(minutes=minutes_ago), **fields
-    )
-    return row.pk
 
 
 def url(store, **query):

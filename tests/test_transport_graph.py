@@ -7,9 +7,9 @@ import email.policy
 
 import pytest
 
-from notifications.transports import TransportConfig, get_transport
+from notifications.transports import get_transport
 from tests.support.servers.aio import run
-from tests.test_transport_smtp import deliver, failure, notification
+from tests.support.transports import deliver, failure, graph_config, notification
 
 
 @pytest.fixture
@@ -17,21 +17,6 @@ def idp(identity_server, settings):
     server = identity_server(users={"mailer@contoso.test": "Mailbox-pa55word!"})
     settings.GRAPH_LOGIN_AUTHORITY_HOST = server.netloc
     return server
-
-
-def graph_config(idp, **overrides) -> TransportConfig:
-    values = dict(
-        host="",
-        port=0,
-        from_email="notifications@contoso.test",
-        auth="graph",
-        token_endpoint=idp.graph_endpoint,
-        client_id=idp.client_id,
-        client_secret=idp.client_secret,
-        scope=idp.tenant,
-        timeout=5.0,
-    )
-    return TransportConfig(**values | overrides)
 
 
 def test_it_sends_the_mime_message_through_graph(idp):

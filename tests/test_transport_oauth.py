@@ -12,10 +12,8 @@ import pytest
 
 from notifications.transports.oauth import TokenProvider, smtp_token_spec
 from tests.support.servers.tls import untrusted_leaf
-from tests.test_transport_smtp import deliver, failure, notification
+from tests.support.transports import MAILBOX, PASSWORD, deliver, failure, notification, oauth_config
 
-MAILBOX = "mailer@contoso.test"
-PASSWORD = "Mailbox-pa55word!"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -27,19 +25,6 @@ def idp(identity_server):
 @pytest.fixture
 def server(smtp_server, idp):
     return smtp_server("starttls", token_checker=idp.is_valid)
-
-
-def oauth_config(server, idp, *, delegated=False, **overrides):
-    values = dict(
-        auth="oauth2",
-        token_endpoint=idp.token_endpoint,
-        client_id=idp.client_id,
-        client_secret=idp.client_secret,
-        scope="https://outlook.office.com/SMTP.Send",
-    )
-    if delegated:
-        values |= dict(username=MAILBOX, password=PASSWORD)
-    return server.transport_config(**values | overrides)
 
 
 def test_it_sends_with_an_app_only_token_as_the_from_mailbox(server, idp):

@@ -2,53 +2,18 @@
 class turned into a TransportError an admin can read."""
 
 import logging
-from email.message import EmailMessage
 
 import pytest
 
-from notifications.transports import TransportError, get_transport
+from notifications.transports import get_transport
 from notifications.transports.base import RenderedMessage
 from tests.support.servers.aio import run
 from tests.support.servers.tls import untrusted_leaf
+from tests.support.transports import deliver, failure, notification
 
 SECRET = "pa55-Secret-never-shown"
 # glibc refuses this name before sending any DNS query, so the test stays on loopback
 UNRESOLVABLE = "smtp!.contoso.test"
-
-
-def notification(to="helpdesk@contoso.test", subject="Group changed", **headers) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = "notifications@contoso.test"
-    msg["To"] = to
-    msg["Subject"] = subject
-    for name, value in headers.items():
-        msg[name] = value
-    msg.set_content("The group Sales was changed.")
-    return msg
-
-
-def deliver(config, *messages, between=None):
-    messages = messages or (notification(),)
-
-    async def scenario():
-        transport = get_transport(config)
-        results = []
-        try:
-            for index, message in enumerate(messages):
-                if between and index:
-                    between()
-                results.append(await transport.send(message))
-        finally:
-            await transport.close()
-        return results
-
-    return run(scenario())
-
-
-def failure(config, message=None) -> TransportError:
-    with pytest.raises(TransportError) as caught:
-        deliver(config, message or notification())
-    return caught.value
 
 
 def test_it_delivers_over_plain_smtp_without_auth(smtp_server):
