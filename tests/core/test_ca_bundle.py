@@ -14,7 +14,7 @@ from tests.support.ldap_server import SYNC_PASSWORD
 
 pytest_plugins = ["tests.support.ldap_server"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 READ_BUNDLE = "from django.conf import settings; print(settings.DIRMGR_CA_BUNDLE)"
 
 
