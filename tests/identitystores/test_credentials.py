@@ -15,7 +15,7 @@ from dirmgr import signin
 from identitystores import credentials
 from tests.conftest import PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Request:
