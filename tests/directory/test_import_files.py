@@ -13,10 +13,10 @@ import pytest
 from django.core.management import CommandError
 
 from directory.models import DirectoryObject
+from tests.directory.test_import_directory import run
 from tests.support.workers import database_url
-from tests.test_import_directory import run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LATIN1_CSV = "kind,name\nuser,Ann\nuser,José\nuser,Cid\n".encode("latin-1")
 
 
