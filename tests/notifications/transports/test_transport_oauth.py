@@ -14,7 +14,7 @@ from notifications.transports.oauth import TokenProvider, smtp_token_spec
 from tests.support.servers.tls import untrusted_leaf
 from tests.support.transports import MAILBOX, PASSWORD, deliver, failure, notification, oauth_config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ of the tenant — so changing the From address needs the secret typed again."""
 import pytest
 
 from notifications.models import NotificationSettings
-from tests.test_notifications_page import URL
+from tests.notifications.test_notifications_page import URL
 
 GRAPH = {
     "smtp_host": "127.0.0.1",
