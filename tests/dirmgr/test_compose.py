@@ -23,7 +23,7 @@ from django.urls import resolve
 
 from dirmgr.health import health
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = {"migrate", "web", "worker", "beat", "catcher"}
 # Variables in .env.example that only docker-compose.yml reads (the postgres image's settings).
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}

@@ -11,8 +11,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_fuzz_forms import TEXT
-from tests.test_isolation import ROUTES, url_for
+from tests.dirmgr.test_fuzz_forms import TEXT
+from tests.dirmgr.test_isolation import ROUTES, url_for
 
 FIELD = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', re.IGNORECASE)
 ACTION = re.compile(r'<button[^>]*\bname="action"[^>]*\bvalue="([^"]+)"', re.IGNORECASE)

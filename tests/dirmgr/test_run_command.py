@@ -18,7 +18,7 @@ import requests
 
 from tests.support.net import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "newcomer-demo-password"
 RECIPIENT = "newcomer@contoso.test"
 # Variables that would point the run at shared servers or another configuration.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REAL_KEY = "x" * 20 + "-production-secret-key-with-enough-entropy-9f8e7d"
 PRODUCTION = {"DEBUG": "false", "DIRMGR_HTTPS": "true", "ALLOWED_HOSTS": "dirmgr.example.com"}
 

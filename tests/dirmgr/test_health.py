@@ -14,7 +14,7 @@ import pytest
 
 from dirmgr.health import HEARTBEAT_KEY, record_heartbeat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Asks /health/ from a fresh process so the database and broker URLs come from the environment.
 PROBE = """

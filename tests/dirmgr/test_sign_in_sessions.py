@@ -89,7 +89,7 @@ def test_the_limits_come_from_the_environment(tmp_path):
     out = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,

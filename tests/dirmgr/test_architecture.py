@@ -10,7 +10,7 @@ from pathlib import Path
 
 from importlinter import api
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Test code imports every layer on purpose; it is not part of the layered product.
 NOT_PRODUCT = {"tests"}
 
