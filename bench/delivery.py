@@ -34,7 +34,7 @@ import uvloop
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.net import free_port, wait_for_port  # noqa: E402
+from tests.support.net import free_port, wait_for_port  # noqa: E402
 
 FROM = "directory@bench.test"
 TEXT = ("Group 'Sales EMEA' was changed by admin@bench.test: member added. " * 14).strip()
@@ -317,7 +317,7 @@ def serve_sink() -> None:
     # it stays further from being the bottleneck (as a real mail server would), for every
     # contender alike.
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    from tests.servers.smtp import SMTPTestServer
+    from tests.support.servers.smtp import SMTPTestServer
 
     server = SMTPTestServer(sink=True).start()
     print(server.port, flush=True)

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.ldap_server import (  # noqa: E402
+from tests.support.ldap_server import (  # noqa: E402
     ROOT_DN,
     ROOT_PASSWORD,
     SUFFIX,

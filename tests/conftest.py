@@ -6,7 +6,11 @@ from django.contrib.auth import get_user_model
 
 from identitystores.models import IdentityStore, Portal, StoreRole
 
-pytest_plugins = ["tests.servers.fixtures", "tests.workers", "tests.browser"]
+pytest_plugins = [
+    "tests.support.servers.fixtures",
+    "tests.support.workers",
+    "tests.support.browser",
+]
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -79,6 +83,6 @@ def make_object(contoso):
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """SQLite test databases live in a file, so Celery worker processes can share them."""
-    from tests.workers import use_file_sqlite_for_tests
+    from tests.support.workers import use_file_sqlite_for_tests
 
     use_file_sqlite_for_tests(tmp_path_factory)
