@@ -1,5 +1,7 @@
-"""Demo data for a first run: an admin, two identity stores, a portal, and SMTP settings that
-point at the local mail catcher so Test Server and every notification land in the Mailbox.
+"""Demo data for a first run: an admin, three identity stores (one of them the built-in
+directory, where objects can be created in the Admin Center), a portal, SMTP settings that point
+at the local mail catcher so Test Server and every notification land in the Mailbox, and a small
+directory in each store (`demo_directory`).
 
 Loading twice changes nothing but the admin's password (so the one printed at start works);
 settings an admin has edited since are kept.
@@ -18,11 +20,14 @@ from django.db import transaction
 from identitystores.models import IdentityStore, Portal
 from notifications.models import NotificationSettings
 
+from . import demo_directory
+
 ADMIN_USERNAME = "admin"
 CATCHER_HOST = "127.0.0.1"
 STORES = [
     ("Contoso Active Directory", IdentityStore.Type.ACTIVE_DIRECTORY, "contoso.test"),
     ("Fabrikam Entra ID", IdentityStore.Type.ENTRA_ID, "fabrikam.test"),
+    ("Northwind Directory", IdentityStore.Type.BUILT_IN, "northwind.test"),
 ]
 PORTAL = ("Contoso Self-Service", "https://portal.contoso.test/")
 
@@ -52,6 +57,8 @@ def load(password: str, catcher_port: int) -> None:
     portal, _ = Portal.objects.get_or_create(name=PORTAL[0], defaults={"url": PORTAL[1]})
     portal.stores.add(stores[0])
     NotificationSettings.objects.filter(store=stores[0], portal=None).update(portal=portal)
+    for store, (_, _, domain) in zip(stores, STORES, strict=True):
+        demo_directory.fill(store, domain)
 
 
 def _store(name: str, kind: str, domain: str, catcher_port: int) -> IdentityStore:
