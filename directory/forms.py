@@ -22,18 +22,44 @@ class SearchForm(forms.Form):
     )
 
 
-def attributes_form(obj: DirectoryObject, data=None) -> forms.ModelForm:
-    """An attributes form for the object's kind. It works on a copy: the change service compares
-    the stored values with the new ones."""
+class NewObjectForm(forms.ModelForm):
+    """A new user, group or contact. A name already used by another object of the same kind in
+    the store is refused: references by exact name would become ambiguous."""
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        new = self.instance
+        taken = DirectoryObject.objects.filter(store_id=new.store_id, kind=new.kind)
+        if taken.filter(name__iexact=name).exists():
+            raise forms.ValidationError(f"A {new.kind} named {name} already exists in this store.")
+        return name
+
+
+def _object_form(
+    kind: str, data, instance: DirectoryObject, prefix: str, base: type = forms.ModelForm
+) -> forms.ModelForm:
     form_class = forms.modelform_factory(
         DirectoryObject,
-        fields=EDITABLE[obj.kind],
+        form=base,
+        fields=EDITABLE[kind],
         widgets={"password_last_set": DATE_TIME, "password_expires": DATE_TIME},
     )
-    form = form_class(data, instance=copy.copy(obj), prefix="attr")
+    form = form_class(data, instance=instance, prefix=prefix)
     if "security_type" in form.fields:
         form.fields["security_type"].required = True
     return form
+
+
+def attributes_form(obj: DirectoryObject, data=None) -> forms.ModelForm:
+    """An attributes form for the object's kind. It works on a copy: the change service compares
+    the stored values with the new ones."""
+    return _object_form(obj.kind, data, copy.copy(obj), "attr")
+
+
+def create_form(store_id: int, kind: str, data=None) -> forms.ModelForm:
+    """The attributes of a new object of `kind` in the store."""
+    instance = DirectoryObject(store_id=store_id, kind=kind)
+    return _object_form(kind, data, instance, "new", NewObjectForm)
 
 
 class ReferenceForm(forms.Form):

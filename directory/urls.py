@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import views, views_create
 
 app_name = "directory"
 urlpatterns = [
     path("identity-stores/<id:store_id>/directory/", views.directory_list, name="list"),
+    path(
+        "identity-stores/<id:store_id>/directory/new/<str:kind>/",
+        views_create.create_object,
+        name="create",
+    ),
     path(
         "identity-stores/<id:store_id>/directory/<id:object_id>/",
         views.directory_object,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from identitystores import credentials
 from identitystores.access import get_store_for_admin
+from identitystores.models import IdentityStore
 
 from . import changes
 from .changes import Actor, ChangeError
@@ -28,9 +29,12 @@ from .forms import (
     attributes_form,
 )
 from .models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership, Route
+from .views_create import can_create
 
 Kind = DirectoryObject.Kind
 PAGE_SIZE = 50
+# Stores whose objects come from an LDAP server by sync (their Directory connection page).
+SYNCED_TYPES = {IdentityStore.Type.ACTIVE_DIRECTORY, IdentityStore.Type.LDAP}
 
 
 def directory_list(request: HttpRequest, store_id: int) -> HttpResponse:
@@ -44,7 +48,17 @@ def directory_list(request: HttpRequest, store_id: int) -> HttpResponse:
         if kind:
             objects = objects.filter(kind=kind)
     page = Paginator(objects.order_by("name", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"store": store, "search": search, "page": page, **_nav()}
+    context = {
+        "store": store,
+        "search": search,
+        "page": page,
+        "can_create": can_create(store),
+        "kinds": [(kind.value, kind.label.lower()) for kind in Kind],
+        **_nav(),
+    }
+    if not page.object_list:
+        context["store_is_empty"] = not DirectoryObject.objects.filter(store=store).exists()
+        context["synced_type"] = store.type in SYNCED_TYPES
     return render(request, "directory/list.html", context)
 
 
