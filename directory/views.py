@@ -53,7 +53,7 @@ def directory_list(request: HttpRequest, store_id: int) -> HttpResponse:
         "search": search,
         "page": page,
         "can_create": can_create(store),
-        "kinds": [(kind.value, kind.label.lower()) for kind in Kind],
+        "kinds": [(k.value, k.label.lower()) for k in (Kind.USER, Kind.GROUP, Kind.CONTACT)],
         **_nav(),
     }
     if not page.object_list:
