@@ -1,4 +1,5 @@
-"""``manage.py load_demo``: demo stores and an ``admin`` login, SMTP pointed at the catcher."""
+"""``manage.py load_demo``: demo stores with a small directory each and an ``admin`` login, SMTP
+pointed at the catcher."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dirmgr import demo
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo admin, identity stores, portal and SMTP settings."
+    help = "Create (or refresh) the demo admin, stores, portal, SMTP settings and directory."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
