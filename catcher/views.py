@@ -10,8 +10,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+
+from core import confirm
 
 from . import parsing
 from .access import messages_for, require_mailbox
@@ -41,7 +44,27 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 def empty_mailbox(request: HttpRequest) -> HttpResponse:
     require_mailbox(request)
-    deleted, _ = messages_for(request.user).delete()
-    deleted_text = ngettext("%d message", "%d messages", deleted) % deleted
-    messages.success(request, f"Mailbox emptied ({deleted_text} deleted).")
+    listing = messages_for(request.user)
+    if not confirm.confirmed(request):
+        return _ask_empty(request, listing.count())
+    deleted, _ = listing.delete()
+    messages.success(request, f"Mailbox emptied ({_count(deleted)} deleted).")
     return redirect("catcher:mailbox")
+
+
+def _ask_empty(request: HttpRequest, count: int) -> HttpResponse:
+    """The confirmation page when the dialog did not ask (no JavaScript)."""
+    if not count:
+        messages.warning(request, "The mailbox is already empty.")
+        return redirect("catcher:mailbox")
+    return confirm.ask(
+        request,
+        question=f"Delete {_count(count)} from the mailbox?",
+        button="Empty mailbox",
+        cancel_url=reverse("catcher:mailbox"),
+        context={"nav": "mailbox"},
+    )
+
+
+def _count(number: int) -> str:
+    return ngettext("%d message", "%d messages", number) % number

@@ -11,13 +11,15 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from core import confirm
 from identitystores import credentials
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
-from . import changes
+from . import changes, removals
 from .changes import Actor, ChangeError
 from .forms import (
     ManagerForm,
@@ -122,12 +124,6 @@ ACTIONS: dict[str, Action] = {
     ),
 }
 
-REMOVALS: dict[str, Callable] = {
-    "remove_member": changes.remove_member,
-    "remove_owner": changes.remove_additional_owner,
-    "remove_manager": changes.remove_additional_manager,
-}
-
 
 @require_http_methods(["GET", "POST"])
 def directory_object(request: HttpRequest, store_id: int, object_id: int) -> HttpResponse:
@@ -141,7 +137,7 @@ def directory_object(request: HttpRequest, store_id: int, object_id: int) -> Htt
     if request.method == "POST":
         action = request.POST.get("action", "")
         actor = Actor(request.user, Route.ADMIN_CENTER, credentials.for_outbox(request))
-        if action in REMOVALS:
+        if action in removals.REMOVALS:
             return _remove(request, obj, action, actor)
         if action not in forms:
             return HttpResponseBadRequest("Unknown action.")
@@ -166,8 +162,16 @@ def _remove(request: HttpRequest, obj: DirectoryObject, action: str, actor: Acto
     target = get_object_or_404(
         DirectoryObject, store_id=obj.store_id, pk=request.POST.get("target") or 0
     )
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            question=removals.question(action, obj=obj, target=target),
+            button="Remove",
+            cancel_url=reverse("directory:object", args=[obj.store_id, obj.pk]),
+            context={"store": obj.store, **_nav()},
+        )
     try:
-        REMOVALS[action](obj, target, actor)
+        removals.REMOVALS[action](obj, target, actor)
     except ChangeError as exc:
         messages.error(request, exc.message)
     else:

@@ -19,6 +19,7 @@ from .access import stores_for
 from .models import AuditEntry, IdentityStore, Portal
 
 SHARED_BEYOND_YOU = "This portal is linked to identity stores you do not manage."
+DELETE_DETAIL = "Identity stores that link to it in password-expiry warnings lose that link."
 
 
 @dataclass(frozen=True)

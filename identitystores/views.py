@@ -7,7 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+
+from core import confirm
 
 from . import audit, portals
 from .access import get_store_for_admin, stores_for
@@ -87,7 +90,11 @@ def history(request: HttpRequest, store_id: int) -> HttpResponse:
 
 
 def portal_list(request: HttpRequest) -> HttpResponse:
-    context = {"rows": portals.rows_for(request.user), "nav": "portals"}
+    context = {
+        "rows": portals.rows_for(request.user),
+        "delete_detail": portals.DELETE_DETAIL,
+        "nav": "portals",
+    }
     return render(request, "identitystores/portal_list.html", context)
 
 
@@ -125,6 +132,15 @@ def portal_delete(request: HttpRequest, portal_id: int) -> HttpResponse:
     if not portals.may_change(request.user, portal):
         messages.error(request, portals.SHARED_BEYOND_YOU)
         return redirect("identitystores:portal_list")
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            question=f"Delete the portal “{portal.name}”?",
+            button="Delete",
+            cancel_url=reverse("identitystores:portal_list"),
+            detail=portals.DELETE_DETAIL,
+            context={"nav": "portals"},
+        )
     with transaction.atomic():
         before = _snapshot(portal)
         portal.delete()

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from core import confirm
 from identitystores.access import get_store_for_admin
 
 from .. import outbox
@@ -55,17 +56,50 @@ def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
 def _act(request: HttpRequest, store, show: str) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("message") if v.isdigit() and len(v) <= 18]
     action = request.POST.get("action")
-    if action == "send":
-        count = outbox.send_now(store, request.user, ids)
-        messages.success(request, f"{_messages(count)} queued to be sent now.")
-    elif action == "delete":
-        count = outbox.delete_messages(store, request.user, ids)
-        messages.success(request, f"{_messages(count)} deleted.")
-    else:
+    back = _back_url(request, store, show)
+    if action not in ("send", "delete"):
         return HttpResponseBadRequest("Unknown action.")
+    if not ids:
+        messages.warning(request, f"Nothing selected: tick the messages to {action} first.")
+        return redirect(back)
+    if action == "send":
+        return _send(request, store, ids, back)
+    if not confirm.confirmed(request):
+        return _ask_delete(request, store, ids, back)
+    count = outbox.delete_messages(store, request.user, ids)
+    messages.success(request, f"{_messages(count)} deleted.")
+    return redirect(back)
+
+
+def _send(request: HttpRequest, store, ids: list[int], back: str) -> HttpResponse:
+    count = outbox.send_now(store, request.user, ids)
+    if count:
+        messages.success(request, f"{_messages(count)} queued to be sent now.")
+    else:
+        messages.warning(request, "Nothing queued: the selected messages are sent or being sent.")
+    return redirect(back)
+
+
+def _ask_delete(request: HttpRequest, store, ids: list[int], back: str) -> HttpResponse:
+    """The confirmation page when the dialog did not ask (no JavaScript)."""
+    count = store.outbox.filter(pk__in=ids).count()
+    if not count:
+        messages.warning(request, "The selected messages are no longer in the outbox.")
+        return redirect(back)
+    return confirm.ask(
+        request,
+        question=f"Delete {_messages(count)} from the outbox?",
+        button="Delete",
+        cancel_url=back,
+        detail="They will not be sent. A message already being sent may still go out.",
+        context={"store": store, "nav": "stores", "store_nav": "outbox"},
+    )
+
+
+def _back_url(request: HttpRequest, store, show: str) -> str:
     url = reverse("notifications:outbox", args=[store.pk])
     page = request.GET.get("page", "")
-    return redirect(f"{url}?show={show}" + (f"&page={page}" if page.isdigit() else ""))
+    return f"{url}?show={show}" + (f"&page={page}" if page.isdigit() else "")
 
 
 def _messages(count: int) -> str:

@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from core import confirm
 from identitystores.access import get_store_for_admin
 
 from ..compose import Content, load_templates, render_content
@@ -64,7 +66,8 @@ def template_list(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)
     context = {
         "store": store,
-        "templates": EmailTemplate.objects.filter(store=store),
+        "templates": [(t, delete_question(t)) for t in EmailTemplate.objects.filter(store=store)],
+        "delete_detail": DELETE_DETAIL,
         "nav": "stores",
         "store_nav": "directory_objects",
     }
@@ -107,9 +110,26 @@ def template_delete(request: HttpRequest, store_id: int, template_id: int) -> Ht
     template = get_object_or_404(EmailTemplate, store=store, pk=template_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            question=delete_question(template),
+            button="Delete",
+            cancel_url=reverse("notifications:email_templates", args=[store.pk]),
+            detail=DELETE_DETAIL,
+            context={"store": store, "nav": "stores", "store_nav": "directory_objects"},
+        )
     template.delete()
     messages.success(request, f"Template “{template}” deleted; the default applies again.")
     return redirect("notifications:email_templates", store.pk)
+
+
+DELETE_DETAIL = "Notifications of this event and language use the default text again."
+
+
+def delete_question(template: EmailTemplate) -> str:
+    """The question asked before an override goes, in the dialog and on the confirmation page."""
+    return f"Delete the template override “{template}”?"
 
 
 def _preview(form: EmailTemplateForm) -> Content | None:

@@ -19,6 +19,7 @@ from core import mail_origin
 from identitystores.models import IdentityStore
 from notifications.delivery import render_message
 from notifications.models import OutgoingMessage
+from tests.support.confirm import read_confirmation
 from tests.support.net import free_port
 
 HTML = '<p>Group <b>Sales</b> changed.</p><script>document.title="pwned"</script>'
@@ -167,7 +168,13 @@ def test_it_empties_only_the_mail_of_the_admins_stores(catcher, alice_client, co
     send(catcher, "Contoso news", store=contoso)
     send(catcher, "Fabrikam secrets", store=fabrikam)
     send(catcher, "From nowhere")
-    response = alice_client.post("/mailbox/empty/", follow=True)
+    asked = read_confirmation(alice_client.post("/mailbox/empty/"))
+    assert asked.question == "Delete 1 message from the mailbox?"
+    assert CaughtMessage.objects.count() == 3
+    assert 'data-confirm="Delete 1 message from the mailbox?"' in (
+        alice_client.get("/mailbox/").content.decode()
+    )
+    response = alice_client.post(asked.action, asked.data, follow=True)
     assert "Mailbox emptied (1 message deleted)." in response.content.decode()
     remaining = CaughtMessage.objects.values_list("subject", flat=True)
     assert sorted(remaining) == ["Fabrikam secrets", "From nowhere"]

@@ -5,6 +5,7 @@ from django.test import Client
 
 from directory.models import AdditionalManager, AdditionalOwner, DirectoryEvent, GroupMembership
 from notifications.models import OutgoingMessage
+from tests.support.confirm import read_confirmation
 
 
 @pytest.fixture
@@ -105,6 +106,12 @@ def test_it_adds_and_removes_a_member(alice_client, contoso, people):
     response = alice_client.post(
         url(contoso, people.sales), {"action": "remove_member", "target": people.carl.pk}
     )
+    assert read_confirmation(response).question == "Remove Carl from Sales?"
+    assert GroupMembership.objects.exists()
+    response = alice_client.post(
+        url(contoso, people.sales),
+        {"action": "remove_member", "target": people.carl.pk, "confirm": "yes"},
+    )
     assert response.status_code == 302
     assert not GroupMembership.objects.exists()
     assert list(DirectoryEvent.objects.order_by("id").values_list("kind", "member_name")) == [
@@ -147,7 +154,8 @@ def test_it_sets_owners_and_the_dont_notify_flag(alice_client, contoso, people):
     )
     assert "No user or group of this store matches that." in response.content.decode()
     alice_client.post(
-        url(contoso, people.sales), {"action": "remove_owner", "target": people.ben.pk}
+        url(contoso, people.sales),
+        {"action": "remove_owner", "target": people.ben.pk, "confirm": "yes"},
     )
     assert not AdditionalOwner.objects.exists()
 
@@ -190,3 +198,34 @@ def test_it_rejects_a_post_without_csrf_token(alice, contoso, people):
 def test_it_rejects_an_unknown_action(alice_client, contoso, people):
     response = alice_client.post(url(contoso, people.ann), {"action": "add_member"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("action", "question"),
+    [
+        ("remove_member", "Remove Ann from Sales?"),
+        ("remove_owner", "Remove Ben as an additional owner of Sales?"),
+        ("remove_manager", "Remove Ben as an additional manager of Ann?"),
+    ],
+)
+def test_a_removal_asks_first_as_the_dialog_does(alice_client, contoso, people, action, question):
+    GroupMembership.objects.create(group=people.sales, member=people.ann)
+    AdditionalOwner.objects.create(group=people.sales, owner=people.ben)
+    AdditionalManager.objects.create(user=people.ann, manager=people.ben)
+    obj, target = (people.ann, people.ben) if action == "remove_manager" else (people.sales, None)
+    target = target or (people.ben if action == "remove_owner" else people.ann)
+    links = (GroupMembership.objects.count(), AdditionalOwner.objects.count())
+
+    page = alice_client.get(url(contoso, obj)).content.decode()
+    asked = read_confirmation(
+        alice_client.post(url(contoso, obj), {"action": action, "target": target.pk})
+    )
+
+    assert f'data-confirm="{question}"' in page
+    assert asked.question == question
+    assert asked.cancel_url == url(contoso, obj)
+    assert (GroupMembership.objects.count(), AdditionalOwner.objects.count()) == links
+    assert AdditionalManager.objects.exists()
+    assert not DirectoryEvent.objects.exists()
+    assert alice_client.post(asked.action, asked.data).status_code == 302
+    assert DirectoryEvent.objects.count() == 1

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
 from identitystores.models import AuditEntry, IdentityStore, Portal, StoreRole
+from tests.support.confirm import read_confirmation
 
 
 def test_it_lists_only_the_admins_stores(alice_client, contoso, fabrikam):
@@ -134,7 +135,7 @@ def test_it_keeps_links_to_stores_the_admin_cannot_see(alice_client, contoso, fa
         {"name": "Shared", "url": "https://shared.test/", "stores": [contoso.pk]},
     )
     assert set(portal.stores.all()) == {contoso, fabrikam}
-    alice_client.post(f"/portals/{portal.pk}/delete/")
+    alice_client.post(f"/portals/{portal.pk}/delete/", {"confirm": "yes"})
     assert Portal.objects.filter(pk=portal.pk).exists()
 
 
@@ -205,7 +206,10 @@ def test_it_records_creating_editing_and_deleting_an_own_portal(alice_client, co
     alice_client.post("/portals/new/", form)
     portal = Portal.objects.get(name="Mine")
     alice_client.post(f"/portals/{portal.pk}/edit/", form | {"url": "https://mine2.test/"})
-    alice_client.post(f"/portals/{portal.pk}/delete/")
+    asked = read_confirmation(alice_client.post(f"/portals/{portal.pk}/delete/"))
+    assert asked.question == "Delete the portal “Mine”?"
+    assert Portal.objects.filter(pk=portal.pk).exists()
+    alice_client.post(asked.action, asked.data)
     actions = AuditEntry.objects.filter(store=contoso).order_by("id").values_list("action", "field")
     assert list(actions) == [
         ("portal created", "Portal “Mine” Name"),

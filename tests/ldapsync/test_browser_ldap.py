@@ -168,6 +168,9 @@ def test_it_shows_the_directorys_refusal_of_a_write_back(
     screenshot("ldap/09-group-before-removal")
 
     page.get_by_role("button", name="Remove Frank Solo").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("Remove Frank Solo from solo?")
+    dialog.get_by_role("button", name="Remove").click()
 
     message = page.locator(".messages")
     expect(message).to_contain_text(

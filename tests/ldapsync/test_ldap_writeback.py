@@ -114,7 +114,8 @@ def test_it_shows_the_refusal_on_the_object_page(synced, ldap_admin, client):
     client.force_login(ldap_admin)
     url = reverse("directory:object", args=[synced.pk, solo.pk])
 
-    page = client.post(url, {"action": "remove_member", "target": frank.pk}, follow=True)
+    data = {"action": "remove_member", "target": frank.pk, "confirm": "yes"}
+    page = client.post(url, data, follow=True)
 
     text = html.unescape(page.content.decode())
     assert "Removing Frank Solo from solo was refused: the directory keeps at least one" in text

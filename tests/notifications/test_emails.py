@@ -7,6 +7,7 @@ from directory import changes
 from directory.changes import Actor
 from directory.models import GroupMembership, Route
 from notifications.models import EmailTemplate, OutgoingMessage
+from tests.support.confirm import read_confirmation
 
 
 @pytest.fixture
@@ -188,8 +189,22 @@ def test_it_lists_and_deletes_overrides(alice_client, contoso):
         "Any change"
         in alice_client.get(f"/identity-stores/{contoso.pk}/email-templates/").content.decode()
     )
-    alice_client.post(f"{editor(contoso, template)}delete/")
+    asked = read_confirmation(alice_client.post(f"{editor(contoso, template)}delete/"))
+    assert asked.question == "Delete the template override “Any change (de)”?"
+    assert asked.cancel_url == f"/identity-stores/{contoso.pk}/email-templates/"
+    assert EmailTemplate.objects.exists()
+    response = alice_client.post(asked.action, asked.data, follow=True)
+    assert (
+        "Template “Any change (de)” deleted; the default applies again."
+        in response.content.decode()
+    )
     assert not EmailTemplate.objects.exists()
+
+
+def test_the_delete_button_carries_the_dialogs_question(alice_client, contoso):
+    override(contoso, language="de")
+    page = alice_client.get(f"/identity-stores/{contoso.pk}/email-templates/").content.decode()
+    assert 'data-confirm="Delete the template override “Any change (de)”?"' in page
 
 
 def test_it_hides_another_stores_overrides(client, bob, contoso):
@@ -197,7 +212,7 @@ def test_it_hides_another_stores_overrides(client, bob, contoso):
     client.force_login(bob)
     assert client.get(f"/identity-stores/{contoso.pk}/email-templates/").status_code == 404
     assert client.get(editor(contoso, template)).status_code == 404
-    assert client.post(f"{editor(contoso, template)}delete/").status_code == 404
+    assert client.post(f"{editor(contoso, template)}delete/", {"confirm": "yes"}).status_code == 404
     assert EmailTemplate.objects.exists()
 
 

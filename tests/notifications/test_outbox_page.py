@@ -134,7 +134,7 @@ def test_delete_removes_the_selected_messages_and_records_it(alice_client, alice
     kept = make_row(contoso_mail, "Kept")
 
     response = alice_client.post(
-        url(contoso_mail.store), {"action": "delete", "message": [first, second]}
+        url(contoso_mail.store), {"action": "delete", "message": [first, second], "confirm": "yes"}
     )
 
     assert response.status_code == 302
@@ -147,7 +147,9 @@ def test_delete_removes_the_selected_messages_and_records_it(alice_client, alice
 def test_it_ignores_ids_of_another_stores_messages(alice_client, contoso_mail, fabrikam_mail):
     theirs = make_row(fabrikam_mail, "Fabrikam notice", status=Status.DEAD)
 
-    alice_client.post(url(contoso_mail.store), {"action": "delete", "message": [theirs]})
+    alice_client.post(
+        url(contoso_mail.store), {"action": "delete", "message": [theirs], "confirm": "yes"}
+    )
     alice_client.post(url(contoso_mail.store), {"action": "send", "message": [theirs]})
 
     assert OutgoingMessage.objects.get(pk=theirs).status == Status.DEAD
@@ -160,8 +162,8 @@ def test_bob_gets_404_for_contosos_outbox_and_its_actions(client, bob, contoso_m
 
     assert client.get(url(contoso_mail.store)).status_code == 404
     for action in ("send", "delete"):
-        response = client.post(url(contoso_mail.store), {"action": action, "message": [pk]})
-        assert response.status_code == 404
+        data = {"action": action, "message": [pk], "confirm": "yes"}
+        assert client.post(url(contoso_mail.store), data).status_code == 404
     assert OutgoingMessage.objects.get(pk=pk).status == Status.DEAD
     assert not AuditEntry.objects.exists()
 
@@ -185,7 +187,8 @@ def test_actions_need_the_csrf_token(alice, contoso_mail):
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
 
-    response = client.post(url(contoso_mail.store), {"action": "delete", "message": [pk]})
+    data = {"action": "delete", "message": [pk], "confirm": "yes"}
+    response = client.post(url(contoso_mail.store), data)
 
     assert response.status_code == 403
     assert OutgoingMessage.objects.filter(pk=pk).exists()
@@ -198,6 +201,4 @@ def test_the_page_carries_a_csrf_token_and_both_buttons(alice_client, contoso_ma
 
     assert 'name="csrfmiddlewaretoken"' in page
     assert '<button type="submit" name="action" value="send" class="primary">Send</button>' in page
-    assert (
-        '<button type="submit" name="action" value="delete" class="danger">Delete</button>' in page
-    )
+    assert '<button type="submit" name="action" value="delete" class="danger" data-confirm=' in page
