@@ -37,9 +37,9 @@ class ScheduleForm(forms.Form):
 
     enabled = forms.BooleanField(label="Enabled", required=False)
     repeat = forms.ChoiceField(label="Runs", choices=REPEAT, initial="daily")
-    weekday = forms.ChoiceField(label="On", choices=WEEKDAYS, required=False, initial="1")
+    weekday = forms.ChoiceField(label="Weekday", choices=WEEKDAYS, required=False, initial="1")
     time = forms.TimeField(
-        label="At",
+        label="Time",
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         error_messages={"invalid": "Enter a time like 07:30."},

@@ -5,10 +5,10 @@ password-expiry group. The temporary membership and owner/manager pages are in
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from core.queueing import BROKER_UNREACHABLE, queue_task
 from identitystores import audit
@@ -65,13 +65,16 @@ def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
     return render(request, "lifecycle/schedules.html", context)
 
 
-@require_GET
 def schedule_preview(request: HttpRequest, store_id: int) -> HttpResponse:
-    """The summary and next runs of the fields as typed (the page's script asks while typing)."""
+    """The summary and next runs of the fields as typed (the page's script asks while typing).
+    The access check comes first, so another store's URL is a 404 for any method; opened on its
+    own, without a job of the store, it leads to the Schedules page."""
     store = get_store_for_admin(request, store_id)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     job = request.GET.get("job")
     if job not in jobs_for(store):
-        raise Http404("No such job.")
+        return redirect("lifecycle:schedules", store.pk)
     form = ScheduleForm(request.GET, prefix=job)
     context = {"preview": _preview(form, store), "store": store}
     return render(request, "lifecycle/_schedule_preview.html", context)

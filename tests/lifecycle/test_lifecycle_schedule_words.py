@@ -62,8 +62,8 @@ def test_it_labels_the_cron_fields_in_crons_order(alice_client, contoso):
     assert labels[:8] == [
         ("enabled", "Enabled"),
         ("repeat", "Runs"),
-        ("weekday", "On"),
-        ("time", "At"),
+        ("weekday", "Weekday"),
+        ("time", "Time"),
         ("minute", "Minute"),
         ("hour", "Hour"),
         ("day_of_month", "Day of month"),
@@ -227,5 +227,6 @@ def test_it_previews_only_the_stores_own_jobs(alice_client, contoso, fabrikam):
     url = reverse("lifecycle:schedule_preview", args=[fabrikam.pk])
     assert alice_client.get(url, {"job": "membership"}).status_code == 404
     url = reverse("lifecycle:schedule_preview", args=[contoso.pk])
-    assert alice_client.get(url, {"job": "nope"}).status_code == 404
+    schedules = reverse("lifecycle:schedules", args=[contoso.pk])
+    assert alice_client.get(url, {"job": "nope"}).headers["Location"] == schedules
     assert alice_client.post(url, {"job": "membership"}).status_code == 405
