@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django import forms
-from django_celery_beat import validators
 
 from directory.models import DirectoryObject
 from identitystores.models import IdentityStore
 
+from .cron import CRON_FIELDS, FIELD_RULES, field_error, schedule_error
 from .models import (
     TEMPORARY_SECURITY_TYPES,
     PasswordExpiryGroup,
@@ -20,26 +20,82 @@ from .models import (
 Kind = DirectoryObject.Kind
 CUSTOM = "custom"
 DURATIONS = [("7", "7 days"), ("30", "30 days"), ("60", "60 days"), ("90", "90 days")]
+REPEAT = [
+    ("daily", "Every day"),
+    ("weekdays", "Weekdays, Monday to Friday"),
+    ("weekly", "Once a week"),
+    (CUSTOM, "Custom (cron fields)"),
+]
+WORKDAYS = "1-5"
+WEEKDAYS = [("1", "Monday"), ("2", "Tuesday"), ("3", "Wednesday"), ("4", "Thursday"),
+            ("5", "Friday"), ("6", "Saturday"), ("0", "Sunday")]  # fmt: skip
 
 
 class ScheduleForm(forms.Form):
-    """One crontab, in the store's time zone."""
+    """One crontab, in the store's time zone: a common choice with a time, or cron's five fields
+    in cron's order. `cleaned_data["cron"]` holds the five fields to save either way."""
 
     enabled = forms.BooleanField(label="Enabled", required=False)
-    minute = forms.CharField(max_length=60, validators=[validators.minute_validator])
-    hour = forms.CharField(max_length=60, validators=[validators.hour_validator])
-    day_of_week = forms.CharField(
-        label="Day of week",
-        max_length=64,
-        validators=[validators.day_of_week_validator],
-        help_text="0–6 (Sunday = 0), * for every day",
+    repeat = forms.ChoiceField(label="Runs", choices=REPEAT, initial="daily")
+    weekday = forms.ChoiceField(label="Weekday", choices=WEEKDAYS, required=False, initial="1")
+    time = forms.TimeField(
+        label="Time",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time like 07:30."},
     )
+    minute = forms.CharField(label="Minute", max_length=60, required=False, help_text="0–59")
+    hour = forms.CharField(label="Hour", max_length=60, required=False, help_text="0–23")
     day_of_month = forms.CharField(
-        label="Day of month", max_length=124, validators=[validators.day_of_month_validator]
+        label="Day of month", max_length=124, required=False, help_text="1–31"
     )
-    month_of_year = forms.CharField(
-        label="Month", max_length=64, validators=[validators.month_of_year_validator]
+    month_of_year = forms.CharField(label="Month", max_length=64, required=False, help_text="1–12")
+    day_of_week = forms.CharField(
+        label="Day of week", max_length=64, required=False, help_text="0–6, Sunday = 0"
     )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        repeat = data.get("repeat")
+        cron = self._custom_cron(data) if repeat == CUSTOM else self._common_cron(data, repeat)
+        if cron and repeat == CUSTOM and (error := schedule_error(cron)):
+            self.add_error("day_of_month", error)
+        data["cron"] = cron
+        return data
+
+    def _common_cron(self, data: dict, repeat: str | None) -> dict[str, str] | None:
+        at = data.get("time")
+        if at is None and "time" not in self.errors:
+            self.add_error("time", "Enter the time it runs, like 07:30.")
+        if at is None or repeat is None:
+            return None
+        day = {"daily": "*", "weekdays": WORKDAYS}.get(repeat, data.get("weekday") or "1")
+        return {"minute": str(at.minute), "hour": str(at.hour), "day_of_month": "*",
+                "month_of_year": "*", "day_of_week": day}  # fmt: skip
+
+    def _custom_cron(self, data: dict) -> dict[str, str] | None:
+        cron = {name: (data.get(name) or "").strip().replace(" ", "") for name in CRON_FIELDS}
+        for name, value in cron.items():
+            error = FIELD_RULES[name] if not value else field_error(name, value)
+            if error:
+                self.add_error(name, error)
+        return None if any(name in self.errors for name in CRON_FIELDS) else cron
+
+
+def schedule_initial(cron: dict[str, str], enabled: bool) -> dict:
+    """The form as the admin left it: a stored "30 7 * * 1-5" shows as Weekdays at 07:30."""
+    initial = {"enabled": enabled, "repeat": CUSTOM, **cron}
+    minute, hour, day = cron["minute"], cron["hour"], cron["day_of_week"]
+    if cron["day_of_month"] != "*" or cron["month_of_year"] != "*":
+        return initial
+    if not (minute.isdigit() and hour.isdigit() and int(minute) < 60 and int(hour) < 24):
+        return initial
+    weekly = day in dict(WEEKDAYS)
+    repeat = {"*": "daily", WORKDAYS: "weekdays"}.get(day, "weekly" if weekly else CUSTOM)
+    initial.update(repeat=repeat, time=time(int(hour), int(minute)))
+    if weekly:
+        initial["weekday"] = day
+    return initial
 
 
 class PasswordExpiryGroupForm(forms.ModelForm):

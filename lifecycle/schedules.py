@@ -15,11 +15,11 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from identitystores.models import IdentityStore
 
+from .cron import CRON_FIELDS
 from .jobs import JOBS, MANAGED_BY, MEMBERSHIP, PASSWORD_EXPIRY
 from .models import JobRun
 
 TASK = "lifecycle.run_scheduled_job"
-CRON_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
 DEFAULTS = {
     MEMBERSHIP: {"minute": "0", "hour": "1"},
     MANAGED_BY: {"minute": "15", "hour": "1"},

@@ -10,6 +10,11 @@ urlpatterns = [
         name="schedules",
     ),
     path(
+        "identity-stores/<id:store_id>/schedules/preview/",
+        views.schedule_preview,
+        name="schedule_preview",
+    ),
+    path(
         "identity-stores/<id:store_id>/schedules/password-expiry-group/",
         views.password_group,
         name="password_group",

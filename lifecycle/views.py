@@ -5,8 +5,9 @@ password-expiry group. The temporary membership and owner/manager pages are in
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from core.queueing import BROKER_UNREACHABLE, queue_task
@@ -14,10 +15,11 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from notifications.notify import settings_for
 
-from .forms import PasswordExpiryGroupForm, ScheduleForm
+from .cron import CRON_FIELDS, Preview, preview
+from .forms import PasswordExpiryGroupForm, ScheduleForm, schedule_initial
 from .jobs import JOBS
 from .models import ENTRA_RULE, JobRun, PasswordExpiryGroup
-from .schedules import CRON_FIELDS, jobs_for, save_schedule, schedules
+from .schedules import jobs_for, save_schedule, schedules
 from .tasks import run_scheduled_job
 
 RUNS_SHOWN = 10
@@ -44,10 +46,11 @@ def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
     forms = []
     for row in rows:
         if bound and bound[0] == row.job:
-            forms.append((row, bound[1]))
+            form = bound[1]
         else:
-            initial = {"enabled": row.task.enabled, **row.cron}
-            forms.append((row, ScheduleForm(initial=initial, prefix=row.job)))
+            initial = schedule_initial(row.cron, row.task.enabled)
+            form = ScheduleForm(initial=initial, prefix=row.job)
+        forms.append((row, form, _preview(form, store)))
     context = {
         "store": store,
         "nav": "stores",
@@ -60,6 +63,32 @@ def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
         "portal_missing": _portal_missing(store),
     }
     return render(request, "lifecycle/schedules.html", context)
+
+
+def schedule_preview(request: HttpRequest, store_id: int) -> HttpResponse:
+    """The summary and next runs of the fields as typed (the page's script asks while typing).
+    The access check comes first, so another store's URL is a 404 for any method; opened on its
+    own, without a job of the store, it leads to the Schedules page."""
+    store = get_store_for_admin(request, store_id)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    job = request.GET.get("job")
+    if job not in jobs_for(store):
+        return redirect("lifecycle:schedules", store.pk)
+    form = ScheduleForm(request.GET, prefix=job)
+    context = {"preview": _preview(form, store), "store": store}
+    return render(request, "lifecycle/_schedule_preview.html", context)
+
+
+def _preview(form: ScheduleForm, store) -> Preview:
+    """Of the stored schedule for an unbound form; of the typed one once it is valid."""
+    if not form.is_bound:
+        cron = {name: form.initial[name] for name in CRON_FIELDS}
+        return preview(cron, store.time_zone, timezone.now(), form.initial["enabled"])
+    if not form.is_valid():
+        return Preview(problems=[str(e) for errors in form.errors.values() for e in errors])
+    data = form.cleaned_data
+    return preview(data["cron"], store.time_zone, timezone.now(), data["enabled"])
 
 
 def _portal_missing(store) -> bool:
@@ -90,7 +119,7 @@ def _not_queued(store, job: str) -> str:
 
 def _save(request, store, job: str, data: dict, rows) -> None:
     before = next(r for r in rows if r.job == job)
-    cron = {name: data[name] for name in CRON_FIELDS}
+    cron = data["cron"]
     save_schedule(store, job, enabled=data["enabled"], **cron)
     changes = [
         (f"{job} {name}", str(before.cron[name]), str(cron[name]))

@@ -128,6 +128,7 @@ def test_it_saves_an_edited_schedule_and_records_it(alice_client, contoso):
         "job": "membership",
         "action": "save",
         "membership-enabled": "on",
+        "membership-repeat": "custom",
         "membership-minute": "30",
         "membership-hour": "4",
         "membership-day_of_week": "1-5",
