@@ -8,6 +8,7 @@ learns whether the task was queued and tells the admin in plain words instead of
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from celery import Task
 from kombu.exceptions import KombuError
@@ -17,10 +18,10 @@ log = logging.getLogger(__name__)
 BROKER_UNREACHABLE = "the task queue (Celery broker) cannot be reached"
 
 
-def queue_task(task: Task, *args: object) -> bool:
+def queue_task(task: Task, *args: object, eta: datetime | None = None) -> bool:
     """Send `task(*args)` to its queue; False (logged, nothing raised) when the broker fails."""
     try:
-        task.delay(*args)
+        task.apply_async(args, eta=eta)
     except (KombuError, OSError) as exc:
         log.warning("Task %s%r not queued, broker unreachable: %s", task.name, args, exc)
         return False

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings as django_settings
-from kombu.exceptions import OperationalError
 
 from core.chunks import chunks
+from core.queueing import queue_task
 
 from . import delivery
 
@@ -49,10 +49,8 @@ def dispatch(ids: Sequence[int], *, eta: datetime | None = None) -> bool:
     (notifications.delivery.sweeper) enqueues them once it is back, so the caller's change still
     stands.
     """
-    try:
-        for chunk in chunks(ids, django_settings.MAIL_TASK_BATCH_SIZE):
-            deliver.apply_async((chunk,), eta=eta)
-    except OperationalError as exc:
-        log.warning("Broker unavailable (%s); %d outbox rows wait for the sweeper", exc, len(ids))
-        return False
+    for chunk in chunks(ids, django_settings.MAIL_TASK_BATCH_SIZE):
+        if not queue_task(deliver, chunk, eta=eta):
+            log.warning("Broker unavailable: %d outbox rows wait for the sweeper", len(ids))
+            return False
     return True
