@@ -178,6 +178,9 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # twice, so queueing costs a request about two timeouts at most. Outbox rows stay committed and
 # the sweeper queues them once the broker is back.
 BROKER_TIMEOUT_SECONDS = env.float("BROKER_TIMEOUT_SECONDS", default=1.0)
+# After a failed publish a process stops publishing for this long (core/queueing.py): with the
+# broker down, a burst of changes pays the timeout once; the sweeper queues their rows later.
+BROKER_PAUSE_SECONDS = env.float("BROKER_PAUSE_SECONDS", default=30.0)
 BROKER_SOCKET_TIMEOUTS = {
     "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
     "socket_timeout": BROKER_TIMEOUT_SECONDS,

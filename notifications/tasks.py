@@ -16,7 +16,7 @@ from celery import shared_task
 from django.conf import settings as django_settings
 
 from core.chunks import chunks
-from core.queueing import queue_task
+from core.queueing import broker_paused, queue_task
 
 from . import delivery
 
@@ -50,7 +50,10 @@ def dispatch(ids: Sequence[int], *, eta: datetime | None = None) -> bool:
     stands.
     """
     for chunk in chunks(ids, django_settings.MAIL_TASK_BATCH_SIZE):
+        paused = broker_paused()
         if not queue_task(deliver, chunk, eta=eta):
-            log.warning("Broker unavailable: %d outbox rows wait for the sweeper", len(ids))
+            # Once per outage: while the broker is paused every change would say it again.
+            level = logging.DEBUG if paused else logging.WARNING
+            log.log(level, "Broker unavailable: %d outbox rows wait for the sweeper", len(ids))
             return False
     return True

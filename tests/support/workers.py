@@ -50,6 +50,9 @@ def _reset_pools(app) -> None:
     """Connections and producers are pooled per broker URL: drop them when the URL changes."""
     from kombu import pools
 
+    from core.queueing import breaker
+
+    breaker.reset()  # another broker: what the last one did says nothing about it
     pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
