@@ -19,7 +19,8 @@ The path of one batch of row ids:
 - send.py: rows by store and configuration, a few reused connections per store; mime.py renders
   each row once into the bytes on the wire.
 - record.py: sent, retrying on the written schedule, or dead and audited; one UPDATE per
-  distinct outcome.
+  distinct outcome. reconnect.py writes again on a new connection when the database session
+  dropped after the server accepted the batch (else the sweeper would send it twice).
 - sweeper.py (a beat job): re-enqueues rows whose task was lost and takes back rows whose
   worker died.
 """
@@ -32,6 +33,7 @@ from .. import acting
 from . import lease
 from .claim import claim_due
 from .mime import ensure_message_id, render_message
+from .reconnect import with_reconnect
 from .record import Retry, record_outcomes
 from .send import Outcome, plan, send_batch
 from .sweeper import sweep
@@ -47,4 +49,4 @@ def deliver(ids: Sequence[int]) -> Retry | None:
         return None
     grouped = plan(rows)
     outcomes = lease.run_leased(lambda: send_batch(grouped), [row.pk for row in rows], claimed_at)
-    return record_outcomes(outcomes, claimed_at)
+    return with_reconnect(lambda: record_outcomes(outcomes, claimed_at), "Recording a batch")

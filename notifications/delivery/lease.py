@@ -5,11 +5,14 @@ out (their worker died). A batch that legitimately runs longer — a slow server
 must not be handed to a second worker while the first still sends (double mail), so the sending
 runs on a helper thread and the claiming thread extends the lease every quarter of
 MAIL_SENDING_STALE_SECONDS until the batch is done. The database work stays on the claiming
-thread and its connection; the sending thread touches no database.
+thread and its connection; the sending thread touches no database. A live worker whose database
+session dropped reconnects at the next beat (reconnect.py), so its lease keeps being extended
+and only a dead worker's rows are ever taken back.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -17,10 +20,13 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from ..models import OutgoingMessage
+from . import reconnect
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -47,4 +53,16 @@ def run_leased(send: Callable[[], T], ids: Sequence[int], claimed_at: datetime) 
             try:
                 return future.result(timeout=heartbeat_seconds())
             except FutureTimeout:
-                extend(ids, claimed_at)
+                keep(ids, claimed_at)
+
+
+def keep(ids: Sequence[int], claimed_at: datetime) -> None:
+    """Extend the lease; a dropped database session is reopened at the next beat instead of
+    ending the run, whose sent messages must still be recorded."""
+    try:
+        extend(ids, claimed_at)
+    except DatabaseError as exc:
+        if not reconnect.connection_lost():
+            raise
+        log.warning("Extending a lease: the database connection was lost (%s)", exc)
+        reconnect.reset_connection()

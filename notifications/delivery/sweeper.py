@@ -45,7 +45,9 @@ def sweep(now: datetime | None = None) -> list[int]:
     if ids:
         waiting.filter(pk__in=ids).update(next_attempt_at=now)
         log.info(
-            "Sweeper: %d outbox rows enqueued again (%d from dead workers)", len(ids), len(released)
+            "Sweeper: %d outbox rows enqueued again (%d whose worker stopped extending its lease)",
+            len(ids),
+            len(released),
         )
     return ids
 

@@ -3,7 +3,8 @@
 Modes: "plain", "starttls" (STARTTLS required before MAIL) and "tls" (implicit TLS). AUTH
 PLAIN/LOGIN check a dict of users; AUTH XOAUTH2 asks a callable whether a bearer token is
 valid (the loopback token endpoint's `is_valid`). Failures are injected by setting attributes on
-the running server: `rcpt_replies`, `data_reply`, `drop_on`, `hang_on`.
+the running server: `rcpt_replies`, `data_reply`, `drop_on`, `hang_on`, `after_data` (a
+callback after each accepted message, e.g. to break the worker's database session).
 
 `sink=True` skips recording and parsing, only counting messages: for throughput benchmarks.
 """
@@ -96,6 +97,8 @@ class SMTPTestServer:
     drop_on: str | None = None  # "MAIL", "RCPT" or "DATA": abort the connection there
     hang_on: str | None = None  # same commands: no answer until the server stops
     data_delay: float = 0.0  # seconds to wait before answering DATA (a slow server)
+    # Called with the message count after a message was accepted, before the reply goes out.
+    after_data: Callable[[int], None] | None = None
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -258,6 +261,8 @@ class _Handler:
             await asyncio.sleep(self.server.data_delay)
         tls = self.server.mode == "tls" or session.ssl is not None
         self.server._record(envelope, session, tls)
+        if self.server.after_data is not None:
+            self.server.after_data(self.server.count)
         return "250 2.0.0 OK queued"
 
     async def auth_XOAUTH2(self, smtp: SMTP, args: list[str]) -> AuthResult:
