@@ -13,7 +13,8 @@ it. The pieces are the standard library's own encoders:
   quoted-printable text never contains: QP writes every "=" as "=3D").
 
 Bcc recipients go into the envelope only. Transports that take recipients from the headers
-(Graph) add `RenderedMessage.bcc_header` themselves.
+(Graph) add `RenderedMessage.bcc_header` themselves. A follow-up row (recipients a server refused
+for now) keeps the message's headers and goes, in the envelope, only to its `envelope`.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def render_message(row: OutgoingMessage) -> RenderedMessage:
         name: [_mailbox(name, a) for a in split_addresses(values[name])]
         for name in ("To", "Cc", "Bcc")
     }
-    recipients = tuple(dict.fromkeys(addr for items in lists.values() for _, addr in items))
+    recipients = _envelope(row) or tuple(
+        dict.fromkeys(addr for items in lists.values() for _, addr in items)
+    )
     if not recipients:
         raise TransportError("The message has no recipient; it was not sent.", permanent=True)
     headers = [
@@ -84,7 +87,13 @@ def render_message(row: OutgoingMessage) -> RenderedMessage:
         data=data,
         message_id=row.message_id,
         bcc_header=bcc,
+        partial=bool(row.envelope),
     )
+
+
+def _envelope(row: OutgoingMessage) -> tuple[str, ...]:
+    """A follow-up's own recipients (those refused for now); empty for an ordinary row."""
+    return tuple(dict.fromkeys(_mailbox("To", a)[1] for a in split_addresses(row.envelope)))
 
 
 def ensure_message_id(row: OutgoingMessage) -> str:

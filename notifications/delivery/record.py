@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from identitystores import audit
 
 from ..models import OutgoingMessage
 from ..transports import SendResult, TransportError
+from . import refusals
 from .send import Outcome
 
 log = logging.getLogger(__name__)
@@ -45,33 +47,50 @@ def record_outcomes(outcomes: list[Outcome], claimed_at: datetime) -> Retry | No
 
     Rows of a batch mostly end alike (all sent with the same reply, or all failed the same way),
     so this is a handful of statements per batch. Hence one `sent_at` per batch (the moment the
-    outcomes are recorded) and one jittered retry time per attempt count.
+    outcomes are recorded) and one jittered retry time per attempt count. Recipients refused
+    while the others got the message are written by refusals.py in the same transaction.
     """
     now = timezone.now()
-    retry_at: dict[int, datetime] = {}
+    retry_at = _schedule(now)
     groups: dict[tuple, list[OutgoingMessage]] = defaultdict(list)
     for outcome in outcomes:
-        row = outcome.row
-        if outcome.error is None:
-            _mark_sent(row, outcome.result, now)
-        elif outcome.error.permanent or row.attempts >= settings.MAIL_MAX_ATTEMPTS:
-            mark_dead(row, describe(outcome.error, exhausted=not outcome.error.permanent))
-        else:
-            row.status = Status.RETRYING
-            row.next_attempt_at = retry_at.setdefault(row.attempts, now + retry_delay(row.attempts))
-            row.last_error = describe(outcome.error)
-        groups[_written(row)].append(row)
+        _apply(outcome, now, retry_at)
+        groups[_written(outcome.row)].append(outcome.row)
     # Only rows still claimed by this run: a sweeper that took back a slow batch wins.
     ours = OutgoingMessage.objects.filter(status=Status.SENDING, claimed_at=claimed_at)
     with transaction.atomic():
+        follow_ups = refusals.record(refusals.partial(outcomes), claimed_at, retry_at)
         for values, rows in groups.items():
             ours.filter(pk__in=[row.pk for row in rows]).update(**dict(values))
         audit_dead([o.row for o in outcomes if o.row.status == Status.DEAD])
     _log(outcomes)
-    retrying = [o.row for o in outcomes if o.row.status == Status.RETRYING]
+    retrying = [o.row for o in outcomes if o.row.status == Status.RETRYING] + follow_ups
     if not retrying:
         return None
-    return Retry([row.pk for row in retrying], max(retry_at.values()))
+    return Retry([row.pk for row in retrying], max(row.next_attempt_at for row in retrying))
+
+
+def _schedule(now: datetime) -> Callable[[int], datetime]:
+    """When rows that failed attempt n are due again: one jittered time per attempt count."""
+    times: dict[int, datetime] = {}
+
+    def retry_at(attempt: int) -> datetime:
+        return times.setdefault(attempt, now + retry_delay(attempt))
+
+    return retry_at
+
+
+def _apply(outcome: Outcome, now: datetime, retry_at: Callable[[int], datetime]) -> None:
+    """Set the row's status and reason from its outcome (in memory; written together later)."""
+    row, error = outcome.row, outcome.error
+    if error is None:
+        _mark_sent(row, outcome.result, now)
+    elif error.permanent or row.attempts >= settings.MAIL_MAX_ATTEMPTS:
+        mark_dead(row, describe(error, exhausted=not error.permanent))
+    else:
+        row.status = Status.RETRYING
+        row.next_attempt_at = retry_at(row.attempts)
+        row.last_error = describe(error)
 
 
 def _written(row: OutgoingMessage) -> tuple:
@@ -84,8 +103,7 @@ def _mark_sent(row: OutgoingMessage, result: SendResult, now: datetime) -> None:
     row.status = Status.SENT
     row.sent_at = now
     row.server_reply = result.reply[:TEXT_LIMIT]
-    refused = "; ".join(f"{addr}: {reply}" for addr, reply in result.refused.items())
-    row.last_error = f"Refused recipients: {refused}"[:TEXT_LIMIT] if refused else ""
+    row.last_error = refusals.describe(result.refused)[:TEXT_LIMIT] if result.refused else ""
     row.acting_credentials = ""
 
 

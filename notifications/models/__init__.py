@@ -6,6 +6,7 @@ are registered whichever of them a caller imports first.
 
 from .acting import ActingTrust
 from .outbox import OutgoingMessage
+from .refusals import RecipientRefusal
 from .settings import (
     EXCHANGE_ONLINE_SCOPE,
     EXCHANGE_ONLINE_TOKEN_ENDPOINT,
@@ -21,6 +22,7 @@ __all__ = [
     "EmailTemplate",
     "NotificationSettings",
     "OutgoingMessage",
+    "RecipientRefusal",
     "find_override",
     "split_addresses",
     "validate_language",

@@ -61,6 +61,12 @@ class OutgoingMessage(models.Model):
     # The SMTP destination (acting.Destination key) the row was queued for: acting credentials
     # go only there, so a store repointed after queueing holds the row instead.
     destination = models.CharField(max_length=300, blank=True)
+    # A follow-up goes only to the recipients its message's server refused for now (4xx at RCPT),
+    # with the message's own headers and Message-ID: those who got the message never get it again.
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    envelope = models.TextField(blank=True)  # "; "-separated; empty: every To, CC and Bcc
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -58,6 +58,8 @@ class RenderedMessage:
     data: bytes
     message_id: str
     bcc_header: bytes = b""
+    # The envelope is only some of the header recipients (a follow-up for refused recipients).
+    partial: bool = False
 
 
 @dataclass(frozen=True)

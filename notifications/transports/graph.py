@@ -67,6 +67,12 @@ class GraphTransport:
 
     async def send_rendered(self, message: RenderedMessage) -> SendResult:
         """Graph reads the recipients from the MIME headers, so Bcc goes back in here."""
+        if message.partial:  # the headers name people who already got it: never send them again
+            raise TransportError(
+                "This retry is for some recipients only, and Microsoft Graph sends to every "
+                "recipient the message names; it was not sent again.",
+                permanent=True,
+            )
         mime = message.bcc_header + message.data
         return await asyncio.to_thread(self._send, mime, message.message_id)
 

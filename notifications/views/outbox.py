@@ -14,7 +14,7 @@ from identitystores.access import get_store_for_admin
 
 from .. import outbox
 from ..models import OutgoingMessage
-from . import outbox_chart
+from . import outbox_chart, row_recipients
 
 Status = OutgoingMessage.Status
 PAGE_SIZE = 50
@@ -25,7 +25,7 @@ FILTERS = {
 }
 LIST_FIELDS = [
     "pk", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
-    "attempts", "status", "last_error",
+    "attempts", "status", "last_error", "follow_up_of", "envelope",
 ]  # fmt: skip
 
 
@@ -47,10 +47,18 @@ def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
         "store_nav": "outbox",
         "show": show,
         "filters": [(key, label) for key, (label, _) in FILTERS.items()],
-        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": _page(request, row_recipients.with_recipient_results(rows)),
         "chart": outbox_chart.chart(store),
     }
     return render(request, "notifications/outbox.html", context)
+
+
+def _page(request: HttpRequest, rows):
+    """The requested page, each row carrying what became of its single recipients."""
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        row.recipient_results = row_recipients.recipient_results(row)
+    return page
 
 
 def _act(request: HttpRequest, store, show: str) -> HttpResponse:

@@ -92,7 +92,8 @@ class SMTPTestServer:
     sink: bool = False
     # Failure injection, changeable while the server runs.
     mail_reply: str | None = None  # e.g. "530 5.7.57 …" answered to MAIL FROM
-    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    # address → reply, or → a list of replies answered one per RCPT, then accepted
+    rcpt_replies: dict[str, str | list[str]] = field(default_factory=dict)
     data_reply: str | None = None
     drop_on: str | None = None  # "MAIL", "RCPT" or "DATA": abort the connection there
     hang_on: str | None = None  # same commands: no answer until the server stops
@@ -247,6 +248,8 @@ class _Handler:
         if await self._misbehave(smtp, "RCPT"):
             return "421 4.4.2 connection dropped"
         reply = self.server.rcpt_replies.get(address)
+        if isinstance(reply, list):
+            reply = reply.pop(0) if reply else None
         if reply:
             return reply
         envelope.rcpt_tos.append(address)
