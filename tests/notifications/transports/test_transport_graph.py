@@ -7,7 +7,7 @@ import email.policy
 
 import pytest
 
-from notifications.transports import get_transport
+from notifications.transports import TransportError, get_transport
 from tests.support.servers.aio import run
 from tests.support.transports import deliver, failure, graph_config, notification
 
@@ -110,3 +110,36 @@ def test_it_reports_an_unreachable_graph_endpoint(idp, closed_port):
     assert error.message.startswith(
         f"Nothing answered at 127.0.0.1:{closed_port}: the connection was refused or timed out"
     )
+
+
+def test_it_refuses_a_retry_meant_for_some_recipients_only(idp):
+    """Graph sends to everyone the headers name: a follow-up for refused recipients would reach
+    those who already got the message, so it is not sent."""
+    from notifications.delivery import render_message
+    from notifications.models import OutgoingMessage
+
+    row = OutgoingMessage(
+        from_email="notifications@contoso.test",
+        to="ann@contoso.test",
+        cc="carl@contoso.test",
+        subject="Member added",
+        body_text="Ann was added.",
+        message_id="<follow-up@contoso.test>",
+        envelope="carl@contoso.test",
+    )
+    message = render_message(row)
+    assert message.recipients == ("carl@contoso.test",)
+
+    async def scenario():
+        transport = get_transport(graph_config(idp))
+        try:
+            return await transport.send_rendered(message)
+        finally:
+            await transport.close()
+
+    with pytest.raises(TransportError) as caught:
+        run(scenario())
+
+    assert caught.value.permanent
+    assert "some recipients only" in caught.value.message
+    assert idp.graph_messages == []
