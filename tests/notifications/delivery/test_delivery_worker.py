@@ -167,3 +167,32 @@ def fixed_port_controller(port: int) -> type:
             self.sessions = []
 
     return FixedPortController
+
+
+def test_a_worker_retries_a_recipient_refused_for_now_without_resending_to_the_others(
+    mail_settings, celery_worker
+):
+    server = mail_settings.server
+    server.rcpt_replies = {"carl@contoso.test": ["451 4.2.1 Mailbox busy"] * 2}
+    worker = celery_worker(**FAST)
+    [row] = enqueue(
+        [
+            new_message(
+                mail_settings.store,
+                mail_settings,
+                subject="Member added: Sales",
+                body_text="Ann was added to Sales.",
+                to=["ann@contoso.test", "bea@contoso.test"],
+                cc=["carl@contoso.test"],
+            )
+        ]
+    )
+
+    server.wait_for(2, timeout=30)  # the message, then Carl's copy at his third try
+    wait_until_sent([row.pk, *row.follow_ups.values_list("pk", flat=True)], worker)
+
+    copies = Counter(rcpt for m in server.received for rcpt in m.rcpt_tos)
+    assert copies == {"ann@contoso.test": 1, "bea@contoso.test": 1, "carl@contoso.test": 1}
+    assert {m.message["Message-ID"] for m in server.received} == {row.message_id}
+    [follow_up] = OutgoingMessage.objects.filter(follow_up_of=row)
+    assert (follow_up.status, follow_up.attempts) == (Status.SENT, 3)
