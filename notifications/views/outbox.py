@@ -24,7 +24,7 @@ FILTERS = {
     "all": ("All", None),
 }
 LIST_FIELDS = [
-    "pk", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
+    "pk", "store", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
     "attempts", "status", "last_error", "follow_up_of", "envelope",
 ]  # fmt: skip
 

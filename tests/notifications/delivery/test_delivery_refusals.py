@@ -156,3 +156,31 @@ def test_a_recipient_refused_for_good_is_recorded_and_shown_with_the_row(
         f"Retry of message #{pk} for carl@contoso.test only; the other recipients received it."
         in text
     )
+
+
+def test_the_outbox_page_reads_recipient_results_in_a_fixed_number_of_queries(
+    mail_settings, memory_broker, alice_client
+):
+    """Two queries per page for every row's refusals and follow-ups, however many rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    page = reverse("notifications:outbox", args=[mail_settings.store_id])
+
+    def queries_with(rows: int) -> int:
+        for _ in range(rows):
+            mail_settings.server.rcpt_replies = {
+                "gone@contoso.test": NO_SUCH_USER,
+                "carl@contoso.test": [BUSY],
+            }
+            make_row(mail_settings, cc=["gone@contoso.test", "carl@contoso.test"])
+            run_queued(memory_broker)
+        with CaptureQueriesContext(connection) as captured:
+            response = alice_client.get(page, {"show": "all"})
+        assert response.status_code == 200
+        return len(captured)
+
+    one = queries_with(1)
+    assert RecipientRefusal.objects.count() == 2
+    assert queries_with(4) == one
+    assert RecipientRefusal.objects.count() == 10
