@@ -21,13 +21,13 @@ from tests.support.servers.listener import Listener
 from tests.support.workers import broker as use_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)  # rows are dispatched on commit
-PAUSE = 1.0
+PAUSE = 3.0  # long enough for a loaded machine to make a change within it
 
 
 @pytest.fixture
 def counting_broker(settings):
     """A "Redis" on loopback that hangs up on every connection and counts them."""
-    settings.BROKER_PAUSE_SECONDS = PAUSE
+    settings.BROKER_PAUSE_SECONDS = 60
     listener = Listener(close_at_once=True).start()
     url = f"redis://127.0.0.1:{listener.port}/0"
     with use_broker(url, django_settings.BROKER_SOCKET_TIMEOUTS):
@@ -61,10 +61,11 @@ def test_it_stops_connecting_after_the_first_failure_and_leaves_rows_to_the_swee
     assert sweep(due) == sorted([first, *later])
     not_queued = [r.getMessage() for r in caplog.records if "not queued" in r.getMessage()]
     assert len(not_queued) == 1, not_queued  # logged once, not once per change
-    assert "No publishing for 1 s" in not_queued[0]
+    assert "No publishing for 60 s" in not_queued[0]
 
 
-def test_it_tries_the_broker_again_after_the_pause(counting_broker, contoso_mail):
+def test_it_tries_the_broker_again_after_the_pause(counting_broker, contoso_mail, settings):
+    settings.BROKER_PAUSE_SECONDS = PAUSE
     make_row(contoso_mail, "First change")
     paid = wait_for_accepts(counting_broker, 1)
     make_row(contoso_mail, "Within the pause")
@@ -87,3 +88,20 @@ def test_a_publish_after_the_pause_that_succeeds_clears_the_outage(memory_broker
     assert [p.ids for p in memory_broker()] == [[7]]
     assert not breaker.tripped
     assert "The broker is reachable again; publishing resumed" in caplog.messages
+
+
+def test_a_closed_port_trips_the_breaker_once_for_a_burst_of_changes(
+    closed_port, contoso_mail, settings, caplog
+):
+    settings.BROKER_PAUSE_SECONDS = 60
+    url = f"redis://127.0.0.1:{closed_port}/0"
+    with use_broker(url, django_settings.BROKER_SOCKET_TIMEOUTS), caplog.at_level(logging.DEBUG):
+        ids = [make_row(contoso_mail, f"Import row {i}") for i in range(50)]
+        assert broker_paused()
+
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in warnings] == ["core.queueing", "notifications.outbox"]
+    skipped = [r for r in caplog.records if "the broker failed moments ago" in r.getMessage()]
+    assert len(skipped) == 49  # every later change skipped publishing, quietly
+    rows = OutgoingMessage.objects.filter(pk__in=ids, status=OutgoingMessage.Status.QUEUED)
+    assert rows.count() == 50
