@@ -65,12 +65,15 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
 
 
 def _with_exchange_notice(result: CheckResult, config: TransportConfig) -> CheckResult:
-    """Basic to Exchange Online works until Microsoft turns it off; say so even on success, and
-    point to the OAuth 2.0 guide when the server already refuses it (5.7.30)."""
+    """Basic to Exchange Online works until Microsoft turns it off: say so while it still works,
+    and point to the OAuth 2.0 guide either way. A refusal (5.7.30) is explained by its hint."""
+    refused = exchange_basic.refuses_basic(result.reply)
     notice = ""
-    if signs_in_with_basic_to_exchange(config.host, config.auth == "basic", config.auth):
+    if not refused and signs_in_with_basic_to_exchange(
+        config.host, config.auth == "basic", config.auth
+    ):
         notice = exchange_basic.NOTICE
-    if not notice and not exchange_basic.refuses_basic(result.reply):
+    if not notice and not refused:
         return result
     guide_url = reverse("notifications:guide", args=[exchange_basic.GUIDE])
     return dataclasses.replace(result, notice=notice, guide_url=guide_url)
