@@ -37,7 +37,8 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
     form = NotificationSettingsForm(request.POST or None, instance=instance, store=store)
     chosen = _preset_asked_for(request)
     if chosen is not None:
-        return _render(request, store, form.with_preset(chosen), chosen)
+        retype = any(request.POST.get(secret) for secret in SECRET_LABELS)
+        return _render(request, store, form.with_preset(chosen), chosen, retype_secrets=retype)
     if request.method == "POST":
         if form.is_valid():
             with transaction.atomic():
@@ -62,9 +63,16 @@ def _preset_asked_for(request: HttpRequest) -> str | None:
 
 
 def _render(
-    request: HttpRequest, store: IdentityStore, form: NotificationSettingsForm, applied=None
+    request: HttpRequest,
+    store: IdentityStore,
+    form: NotificationSettingsForm,
+    applied: str | None = None,
+    retype_secrets: bool = False,
 ) -> HttpResponse:
+    """The page; after Apply preset, which preset (or "" for none chosen) and whether a secret
+    typed before it must be typed again (secrets are never written back into a page)."""
     context = {
+        "retype_secrets": retype_secrets,
         "store": store,
         "form": form,
         "nav": "stores",

@@ -10,11 +10,13 @@ from notifications import tasks
 from notifications.models import NotificationSettings, OutgoingMessage
 from notifications.outbox import enqueue, new_message
 from tests.support.exchange import BASIC_REFUSED
+from tests.support.outbox import make_row
 
 URL = "/identity-stores/{}/configurations/notifications/"
 TEST_URL = URL + "test-server/"
 JSON = {"HTTP_ACCEPT": "application/json"}
 SECRET = "Mailbox-pa55word!"
+REASON = f"Authentication failed, the server answered: {BASIC_REFUSED}"
 WARNING_OPEN = '<section class="banner exchange-basic" id="exchange-basic-warning"'
 
 
@@ -175,3 +177,10 @@ def test_the_guide_is_shown_and_only_listed_guides_are(alice_client):
     assert "Sending through Exchange Online with OAuth 2.0" in page
     assert alice_client.get("/guides/settings/").status_code == 404
     assert Client().get("/guides/exchange-online-oauth/").status_code == 302  # sign in first
+
+
+def test_the_outbox_links_the_guide_next_to_a_5_7_30_reason(alice_client, contoso):
+    settings = basic_settings(contoso)
+    make_row(settings, "Group changed", status=OutgoingMessage.Status.DEAD, last_error=REASON)
+    page = alice_client.get(f"/identity-stores/{contoso.pk}/outbox/?show=failed").content.decode()
+    assert '<a href="/guides/exchange-online-oauth/">Setting up OAuth 2.0' in page

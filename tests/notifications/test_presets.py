@@ -212,3 +212,11 @@ def test_every_preset_names_all_four_sending_limits():
 )
 def test_it_finds_the_tenant_already_typed(current, tenant):
     assert presets.tenant_of(current) == tenant
+
+
+def test_a_secret_typed_before_apply_is_asked_for_again_never_shown(alice_client, contoso):
+    page = apply(alice_client, contoso, "exchange_online", client_secret="typed-secret").content
+    page = page.decode()
+    assert "typed-secret" not in page
+    assert "type it again before Save" in page
+    assert "type it again" not in apply(alice_client, contoso, "exchange_online").content.decode()
