@@ -23,9 +23,14 @@ NOTICE = (
 
 
 def signs_in_with_basic_to_exchange(smtp_host: str, use_smtp_auth: bool, auth_type: str) -> bool:
-    """True for a store that will stop sending when Exchange Online drops Basic SMTP AUTH."""
+    """True for a store that will stop sending when Exchange Online drops Basic SMTP AUTH.
+
+    Without "Use SMTP user authentication" the store signs in with each admin's own username and
+    password: Basic authentication too, so it is warned as well.
+    """
     host = (smtp_host or "").strip().rstrip(".").lower()
-    return bool(use_smtp_auth) and auth_type == "basic" and host in EXCHANGE_SUBMISSION_HOSTS
+    basic = not use_smtp_auth or auth_type == "basic"
+    return basic and host in EXCHANGE_SUBMISSION_HOSTS
 
 
 def refuses_basic(reply: str) -> bool:

@@ -70,7 +70,7 @@ def _with_exchange_notice(result: CheckResult, config: TransportConfig) -> Check
     refused = exchange_basic.refuses_basic(result.reply)
     notice = ""
     if not refused and signs_in_with_basic_to_exchange(
-        config.host, config.auth == "basic", config.auth
+        config.host, use_smtp_auth=config.auth != "none", auth_type=config.auth
     ):
         notice = exchange_basic.NOTICE
     if not notice and not refused:

@@ -171,9 +171,10 @@
   function syncExchangeWarning() {
     if (!exchangeWarning) return;
     const host = form.elements.smtp_host.value.trim().replace(/\.$/, "").toLowerCase();
-    const basic = form.querySelector("input[name=auth_type]:checked");
-    exchangeWarning.hidden = !(form.elements.use_smtp_auth.checked && basic
-      && basic.value === "basic" && exchangeHosts.includes(host));
+    const type = form.querySelector("input[name=auth_type]:checked");
+    // Without SMTP user authentication each admin signs in with their own password: Basic too.
+    const basic = !form.elements.use_smtp_auth.checked || (type && type.value === "basic");
+    exchangeWarning.hidden = !(basic && exchangeHosts.includes(host));
   }
 
   if (presetList && applyButton) {

@@ -63,9 +63,17 @@ def warning_shown(page: str) -> bool:
     return not page[start : page.index(">", start)].strip().endswith("hidden")
 
 
-@pytest.mark.parametrize("host", ["smtp.office365.com", "SMTP-Legacy.Office365.com."])
-def test_a_basic_store_on_exchange_online_is_warned(alice_client, contoso, host):
-    basic_settings(contoso, host=host)
+@pytest.mark.parametrize(
+    ("host", "values"),
+    [
+        ("smtp.office365.com", {}),
+        ("SMTP-Legacy.Office365.com.", {}),
+        # Without SMTP user authentication each admin signs in with their own password: Basic.
+        ("smtp.office365.com", {"use_smtp_auth": False, "smtp_password": ""}),
+    ],
+)
+def test_a_basic_store_on_exchange_online_is_warned(alice_client, contoso, host, values):
+    basic_settings(contoso, host=host, **values)
     page = alice_client.get(URL.format(contoso.pk)).content.decode()
     assert warning_shown(page)
     assert "at the end of December 2026" in page
@@ -78,8 +86,8 @@ def test_a_basic_store_on_exchange_online_is_warned(alice_client, contoso, host)
     "values",
     [
         {"host": "smtp.contoso.test"},
+        {"host": "smtp.contoso.test", "use_smtp_auth": False},
         {"auth_type": "oauth2"},
-        {"use_smtp_auth": False},
     ],
 )
 def test_other_stores_are_not_warned(alice_client, contoso, values):
@@ -184,3 +192,12 @@ def test_the_outbox_links_the_guide_next_to_a_5_7_30_reason(alice_client, contos
     make_row(settings, "Group changed", status=OutgoingMessage.Status.DEAD, last_error=REASON)
     page = alice_client.get(f"/identity-stores/{contoso.pk}/outbox/?show=failed").content.decode()
     assert '<a href="/guides/exchange-online-oauth/">Setting up OAuth 2.0' in page
+
+
+def test_test_server_warns_a_store_signing_in_with_each_admins_password(
+    alice_client, contoso, exchange_on_loopback
+):
+    form = basic_check_form("smtp.office365.com", exchange_on_loopback.port)
+    del form["use_smtp_auth"]
+    result = alice_client.post(TEST_URL.format(contoso.pk), form, **JSON).json()
+    assert "end of December 2026" in result["notice"]
