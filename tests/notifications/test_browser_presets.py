@@ -96,6 +96,15 @@ def test_a_basic_store_on_exchange_is_warned_and_switches_in_one_step(
     expect(warning).to_be_visible()
     expect(warning).to_contain_text("end of December 2026")
     screenshot("presets-02-basic-exchange-warning")
+    # A phone: the warning and the preset row wrap inside the SMTP Server section. (The page's
+    # own layout at this width is the base template's.)
+    page.set_viewport_size({"width": 390, "height": 844})
+    section = page.locator("#smtp-section").bounding_box()
+    for part in (warning, page.locator("#preset-row"), page.locator("#switch-to-oauth")):
+        box = part.bounding_box()
+        assert box["x"] + box["width"] <= section["x"] + section["width"] + 1
+    screenshot("presets-02b-basic-exchange-warning-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     page.get_by_role("button", name="Test Server").click()
     dialog = page.get_by_role("dialog", name="Test Notification")
