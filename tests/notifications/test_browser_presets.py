@@ -84,6 +84,12 @@ def test_a_preset_fills_the_fields_in_place_and_saves_only_on_save(
     assert (saved.smtp_host, saved.port, saved.auth_type) == ("smtp.office365.com", 587, "oauth2")
     assert saved.token_endpoint == TENANT_ENDPOINT and saved.client_secret == "client-secret-1"
 
+    # The tenant typed for Exchange Online goes with the store to the Graph preset.
+    page.get_by_label("Provider preset").select_option(label="Office 365 through Microsoft Graph")
+    page.get_by_role("button", name="Apply preset").click()
+    expect(page.get_by_label("Scope")).to_have_value("contoso.onmicrosoft.com")
+    expect(page.get_by_label("Token Endpoint")).to_have_value("https://graph.microsoft.com/v1.0")
+
 
 def test_a_basic_store_on_exchange_is_warned_and_switches_in_one_step(
     page: Page, live_server, store, exchange_on_loopback, screenshot
