@@ -116,10 +116,10 @@ OFFICE365_GRAPH = Preset(
 #   https://developers.google.com/gmail/imap/xoauth2-protocol (scope https://mail.google.com/,
 #   token endpoint https://oauth2.googleapis.com/token).
 # - Limits: https://support.google.com/a/answer/166852 — 2,000 messages a day per user (500
-#   during a trial), 10,000 recipients a day, and 100 recipients per message "sent via SMTP by
-#   POP or IMAP users"; no per-minute or connection limit is documented. The daily figure here
-#   is 2,000 recipients: notifications carry one or a few recipients, and at most one message
-#   per recipient keeps both daily limits.
+#   during a trial), 10,000 recipients and 3,000 unique recipients (2,000 external) a day, and
+#   100 recipients per message sent via SMTP (smtp.gmail.com included); no per-minute or
+#   connection limit is documented. The daily figure here is 2,000 recipients: each message
+#   has at least one recipient, so it keeps the message and the recipient limits alike.
 # This Admin Center's OAuth 2.0 token client speaks Microsoft's identity platform only, so the
 # preset signs in with Basic (an app password of the sending account) and fills Google's OAuth
 # values in the OAuth 2.0 tile for reference.
