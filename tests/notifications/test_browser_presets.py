@@ -1,6 +1,7 @@
 """Provider presets and the switch away from Basic to Exchange Online, in a real browser."""
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Page, expect
 
@@ -102,6 +103,7 @@ def test_a_basic_store_on_exchange_is_warned_and_switches_in_one_step(
     expect(warning).to_be_visible()
     expect(warning).to_contain_text("end of December 2026")
     screenshot("presets-02-basic-exchange-warning")
+    assert Axe().run(page).response["violations"] == []
     # A phone: the warning and the preset row wrap inside the SMTP Server section. (The page's
     # own layout at this width is the base template's.)
     page.set_viewport_size({"width": 390, "height": 844})
