@@ -283,6 +283,9 @@ GRAPH_LOGIN_AUTHORITY_HOST = env.str(
     "GRAPH_LOGIN_AUTHORITY_HOST", default="login.microsoftonline.com"
 )
 
+# The bearer token Prometheus sends to /metrics; unset, /metrics answers 404 (dirmgr/metrics.py).
+DIRMGR_METRICS_TOKEN = env.str("DIRMGR_METRICS_TOKEN", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

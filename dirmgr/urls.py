@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from core import converters  # noqa: F401  (registers <id:...> before the includes below)
 from dirmgr.health import health
+from dirmgr.metrics import metrics
 from dirmgr.signin import SignInView
 
 urlpatterns = [
@@ -19,4 +20,5 @@ urlpatterns = [
     path("", include("ldapsync.urls")),
     path("", include("lifecycle.urls")),
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
 ]

@@ -20,7 +20,9 @@ from core.secrets import SecretField
 from identitystores.audit import SECRET_CHANGED
 from identitystores.models import IdentityStore
 
+from . import presets
 from .addresses import normalise_address, normalise_address_list, normalise_host
+from .exchange_basic import signs_in_with_basic_to_exchange
 from .form_rules import MANAGED_BY_OWN, SECRET_LABELS, CrossFieldRules
 from .models import (
     EXCHANGE_ONLINE_SCOPE,
@@ -68,6 +70,14 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
     clear_smtp_password = forms.BooleanField(label="Clear the stored SMTP password", required=False)
     clear_client_secret = forms.BooleanField(label="Clear the stored Client Secret", required=False)
     clear_oauth_password = forms.BooleanField(label="Clear the stored Password", required=False)
+    preset = forms.ChoiceField(
+        label="Provider preset",
+        required=False,
+        choices=[("", "— choose a provider —")]
+        + [(key, preset.label) for key, preset in presets.PRESETS.items()],
+        help_text="Fills the server, authentication and sending limits with the provider's "
+        "documented values. Every value stays editable; nothing is saved until Save.",
+    )
 
     class Meta:
         model = NotificationSettings
@@ -130,6 +140,23 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
     def secret_is_set(self) -> dict[str, bool]:
         return {name: bool(self.original[name]) for name in SECRET_LABELS}
 
+    def basic_to_exchange_online(self) -> bool:
+        """The values shown sign in with Basic to Exchange Online, which is turning Basic off."""
+        return signs_in_with_basic_to_exchange(
+            self["smtp_host"].value() or "",
+            bool(self["use_smtp_auth"].value()),
+            self["auth_type"].value() or "",
+        )
+
+    def with_preset(self, key: str) -> NotificationSettingsForm:
+        """An unbound copy showing the values as typed with preset `key` (if any) applied, to
+        review before Save: no field is marked wrong yet. Secret boxes start blank, so stored
+        secrets stay as Save's rules keep them."""
+        typed = {name: self[name].value() for name in self.fields if name not in SECRET_LABELS}
+        if key in presets.PRESETS:
+            typed.update(presets.preset_values(presets.PRESETS[key], typed), preset=key)
+        return type(self)(instance=self.instance, store=self.store, initial=typed)
+
     def _prefill_exchange_online_defaults(self) -> None:
         if not self.instance.token_endpoint:
             self.initial.setdefault("token_endpoint", EXCHANGE_ONLINE_TOKEN_ENDPOINT)
@@ -159,6 +186,10 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
         if url and not _is_https_url(url):
             raise ValidationError(
                 "Enter an https:// address, such as " + EXCHANGE_ONLINE_TOKEN_ENDPOINT + "."
+            )
+        if presets.TENANT_PLACEHOLDER in url:
+            raise ValidationError(
+                "Replace <tenant> with your tenant ID or domain, e.g. contoso.onmicrosoft.com."
             )
         return url
 

@@ -34,6 +34,8 @@ class CheckResult:
     message: str
     reply: str = ""
     hint: str = ""
+    notice: str = ""  # a change coming that will stop these settings working
+    guide_url: str = ""  # the admin guide that says what to do
 
 
 def send_test_message(

@@ -17,8 +17,10 @@ SMTP_HINTS: tuple[tuple[str, str], ...] = (
     ),
     (
         "5.7.30",
-        "This server does not accept Basic authentication for mail submission: "
-        "set Authentication Type to OAuth 2.0.",
+        "Exchange Online no longer accepts Basic authentication (username and password) for "
+        "sending mail: Microsoft turns it off by default for existing tenants at the end of "
+        "December 2026. On the Notifications page, set Authentication Type to OAuth 2.0 with "
+        "the Exchange Online preset (see docs/exchange-online-oauth.md).",
     ),
     (
         "5.7.57",

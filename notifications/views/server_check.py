@@ -8,14 +8,16 @@ import dataclasses
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
 from core import ratelimit
 from identitystores import audit, credentials
 from identitystores.access import get_store_for_admin
 
-from .. import acting
+from .. import acting, exchange_basic
 from ..addresses import normalise_address
+from ..exchange_basic import signs_in_with_basic_to_exchange
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
 from ..server_check import CheckResult, send_test_message
@@ -49,7 +51,9 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
     if config.auth == "none" and _may_use_sign_in(request, store, config):
         username, password = credentials.from_session(request)
         config = dataclasses.replace(config, username=username, password=password)
-    result = send_test_message(config, recipient, store_name=store.name, store_id=store.pk)
+    result = _with_exchange_notice(
+        send_test_message(config, recipient, store_name=store.name, store_id=store.pk), config
+    )
     outcome = "succeeded" if result.ok else "failed"
     audit.record(
         store,
@@ -58,6 +62,21 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
         [("Test Notification", f"{config.host}:{config.port} → {recipient}", result.message)],
     )
     return _respond(request, store, result, {})
+
+
+def _with_exchange_notice(result: CheckResult, config: TransportConfig) -> CheckResult:
+    """Basic to Exchange Online works until Microsoft turns it off: say so while it still works,
+    and point to the OAuth 2.0 guide either way. A refusal (5.7.30) is explained by its hint."""
+    refused = exchange_basic.refuses_basic(result.reply)
+    notice = ""
+    if not refused and signs_in_with_basic_to_exchange(
+        config.host, use_smtp_auth=config.auth != "none", auth_type=config.auth
+    ):
+        notice = exchange_basic.NOTICE
+    if not notice and not refused:
+        return result
+    guide_url = reverse("notifications:guide", args=[exchange_basic.GUIDE])
+    return dataclasses.replace(result, notice=notice, guide_url=guide_url)
 
 
 def _may_use_sign_in(request: HttpRequest, store, config: TransportConfig) -> bool:

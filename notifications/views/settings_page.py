@@ -14,7 +14,7 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
-from .. import acting, acting_answers
+from .. import acting, acting_answers, exchange_basic, presets
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
@@ -35,6 +35,10 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
     instance = settings_for(store)
     before = acting.destination_of(instance) if instance.pk else None
     form = NotificationSettingsForm(request.POST or None, instance=instance, store=store)
+    chosen = _preset_asked_for(request)
+    if chosen is not None:
+        retype = any(request.POST.get(secret) for secret in SECRET_LABELS)
+        return _render(request, store, form.with_preset(chosen), chosen, retype_secrets=retype)
     if request.method == "POST":
         if form.is_valid():
             with transaction.atomic():
@@ -46,7 +50,39 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
             messages.success(request, "Notification settings saved.")
             return redirect("notifications:settings", store.pk)
         messages.error(request, "The settings were not saved. Correct the fields marked below.")
-    context = {"store": store, "form": form, "nav": "stores", "store_nav": "notifications"}
+    return _render(request, store, form)
+
+
+def _preset_asked_for(request: HttpRequest) -> str | None:
+    """None for Save; for "Apply preset" (or the switch away from Basic) the preset's key, or
+    "" when the list was left at "choose a provider" or names no preset."""
+    if request.method != "POST" or "apply_preset" not in request.POST:
+        return None
+    key = request.POST["apply_preset"] or request.POST.get("preset", "")
+    return key if key in presets.PRESETS else ""
+
+
+def _render(
+    request: HttpRequest,
+    store: IdentityStore,
+    form: NotificationSettingsForm,
+    applied: str | None = None,
+    retype_secrets: bool = False,
+) -> HttpResponse:
+    """The page; after Apply preset, which preset (or "" for none chosen) and whether a secret
+    typed before it must be typed again (secrets are never written back into a page)."""
+    context = {
+        "retype_secrets": retype_secrets,
+        "store": store,
+        "form": form,
+        "nav": "stores",
+        "store_nav": "notifications",
+        "presets": presets.as_json(),
+        "applied_preset": presets.PRESETS.get(applied or ""),
+        "preset_not_chosen": applied == "",
+        "basic_to_exchange": form.basic_to_exchange_online(),
+        "exchange_notice": exchange_basic.NOTICE,
+    }
     return render(request, "notifications/settings.html", context)
 
 

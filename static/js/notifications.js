@@ -42,11 +42,20 @@
       reply.append(code);
       result.append(reply);
     }
-    if (data.hint) {
+    for (const text of [data.hint, data.notice]) {
+      if (!text) continue;
       const hint = document.createElement("p");
       hint.className = "hint";
-      hint.textContent = data.hint;
+      hint.textContent = text;
       result.append(hint);
+    }
+    if (data.guide_url) {
+      const link = Object.assign(document.createElement("a"), {
+        href: data.guide_url, textContent: "Setting up OAuth 2.0 for Exchange Online",
+      });
+      const line = document.createElement("p");
+      line.append(link);
+      result.append(line);
     }
     recipientError.hidden = true;
     for (const [name, messages] of Object.entries(data.errors || {})) {
@@ -99,6 +108,91 @@
     form.addEventListener("submit", (event) => {
       if (event.submitter === okButton) { event.preventDefault(); sendTest(); }
     });
+  }
+  // Provider presets: "Apply preset" (and the switch away from Basic to Exchange Online) fill
+  // the fields in place, as the server does without this script. Secret boxes are not touched.
+  const presetData = document.getElementById("presets-data");
+  const presets = presetData ? JSON.parse(presetData.textContent) : {};
+  const presetList = document.getElementById("id_preset");
+  const presetStatus = document.getElementById("preset-status");
+  const applyButton = document.getElementById("apply-preset");
+  const switchButton = document.getElementById("switch-to-oauth");
+  const exchangeWarning = document.getElementById("exchange-basic-warning");
+  const exchangeHosts = ["smtp.office365.com", "smtp-legacy.office365.com"];
+  const msEndpoint = /^https:\/\/login\.microsoftonline\.com\/([^/<>\s]+)\/oauth2\/v2\.0\/token$/i;
+  const tenantName = /^([a-z0-9-]+(\.[a-z0-9-]+)+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+  function currentTenant() {
+    const found = msEndpoint.exec(form.elements.token_endpoint.value.trim());
+    if (found && !["organizations", "common", "consumers"].includes(found[1].toLowerCase())) {
+      return found[1];
+    }
+    const scope = form.elements.scope.value.trim();
+    return tenantName.test(scope) ? scope : "";
+  }
+
+  function setField(name, value) {
+    const field = form.elements[name];
+    if (!field) return;  // a field this page does not show
+    if (field instanceof RadioNodeList) {
+      field.forEach((radio) => { radio.checked = radio.value === value; });
+    } else if (field.type === "checkbox") {
+      field.checked = Boolean(value);
+    } else {
+      field.value = value === null ? "" : String(value);
+    }
+  }
+
+  function applyPreset(key) {
+    const preset = presets[key];
+    if (!preset) {
+      presetStatus.replaceChildren(Object.assign(document.createElement("p"), {
+        className: "error",
+        textContent: "Choose a provider in the Provider preset list, then click Apply preset.",
+      }));
+      return;
+    }
+    const tenant = currentTenant();
+    for (const [name, value] of Object.entries(preset.server)) {
+      const filled = typeof value === "string" && value.includes("{tenant}")
+        ? value.replace("{tenant}", tenant || (name === "scope" ? "" : "<tenant>")) : value;
+      setField(name, filled);
+    }
+    for (const [name, value] of Object.entries(preset.limits)) setField(name, value);
+    presetList.value = key;
+    presetStatus.replaceChildren(Object.assign(document.createElement("p"), {
+      className: "note",
+      textContent: `Preset applied: ${preset.label} (${preset.limits_text}). ${preset.note} `
+        + "Review the values, then click Save: nothing is saved yet.",
+    }));
+    syncExchangeWarning();
+  }
+
+  function syncExchangeWarning() {
+    if (!exchangeWarning) return;
+    const host = form.elements.smtp_host.value.trim().replace(/\.$/, "").toLowerCase();
+    const type = form.querySelector("input[name=auth_type]:checked");
+    // Without SMTP user authentication each admin signs in with their own password: Basic too.
+    const basic = !form.elements.use_smtp_auth.checked || (type && type.value === "basic");
+    exchangeWarning.hidden = !(basic && exchangeHosts.includes(host));
+  }
+
+  if (presetList && applyButton) {
+    form.addEventListener("submit", (event) => {
+      if (event.submitter === applyButton) { event.preventDefault(); applyPreset(presetList.value); }
+      if (event.submitter === switchButton) {
+        event.preventDefault();
+        applyPreset("exchange_online");
+        form.elements.token_endpoint.focus();
+      }
+    });
+    for (const name of ["smtp_host", "use_smtp_auth", "auth_type"]) {
+      const field = form.elements[name];
+      (field instanceof RadioNodeList ? [...field] : [field]).forEach((input) => {
+        input.addEventListener("input", syncExchangeWarning);
+        input.addEventListener("change", syncExchangeWarning);
+      });
+    }
   }
   form.dataset.enhanced = "true";  // the dialog and the Managed By rule are live
 })();
