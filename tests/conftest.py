@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.support.servers.fixtures",
     "tests.support.workers",
     "tests.support.browser",
+    "tests.support.layout",
 ]
 
 PASSWORD = "correct-horse-battery-staple"
