@@ -1,5 +1,6 @@
-"""Every page of the Admin Center, with the demo data loaded, at 1,366 px and at 390 px: axe-core
-finds no serious or critical accessibility violation, and no page is wider than the window.
+"""Every page of the Admin Center, with the demo data loaded, at 1,366 px and at 390 px (and in
+the dark theme at 1,366 px): axe-core finds no serious or critical accessibility violation, and
+no page is wider than the window.
 
 One browser context per width walks the whole tour (dirmgr/tour.py), so a new page listed there
 is scanned too.
@@ -33,11 +34,14 @@ def overflow(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_it_finds_no_serious_violation_on_any_page(page, live_server, demo_admin, width):
+@pytest.mark.parametrize(
+    ("width", "scheme"), [*((width, "light") for width in WIDTHS), (1366, "dark")]
+)
+def test_it_finds_no_serious_violation_on_any_page(page, live_server, demo_admin, width, scheme):
     from dirmgr.tour import pages
 
     page.set_viewport_size({"width": width, "height": 900})
+    page.emulate_media(color_scheme=scheme)  # the dark theme's contrast is checked too
     sign_in(page, live_server)
     problems: dict[str, list[str]] = {}
     tour = pages()
