@@ -1,0 +1,105 @@
+"""Small and wide screens: the navigation folds into a Menu button at 390 px (a plain list at the
+top without JavaScript) and is always shown at 1,366 px; the Test Notification dialog fits."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.layout import PASSWORD, WIDTHS, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def nav_link(page: Page, name: str):
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+
+
+def test_the_menu_button_opens_the_navigation_with_the_keyboard(page, live_server, demo_admin):
+    store = demo_admin["store"]
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, live_server)
+    page.goto(live_server.url + reverse("identitystores:edit", args=[store.pk]))
+    menu = page.locator("#nav-menu > summary")
+    expect(menu).to_be_visible()
+    expect(nav_link(page, "Outbox")).to_be_hidden()
+    page.keyboard.press("Tab")  # Skip to content
+    page.keyboard.press("Tab")  # the brand
+    page.keyboard.press("Tab")  # Sign out
+    page.keyboard.press("Tab")
+    expect(menu).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(nav_link(page, "Outbox")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(nav_link(page, "Identity Stores")).to_be_focused()
+    nav_link(page, "Outbox").click()
+    expect(page.get_by_role("heading", name="Outbox", exact=True)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_a_wide_screen_shows_the_navigation_without_a_button(page, live_server, demo_admin):
+    page.set_viewport_size({"width": 1366, "height": 800})
+    sign_in(page, live_server)
+    expect(page.locator("#nav-menu > summary")).to_be_hidden()
+    expect(nav_link(page, "Portals")).to_be_visible()
+
+
+def test_without_javascript_the_navigation_is_a_list_at_the_top(
+    browser: Browser, live_server, demo_admin
+):
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 390, "height": 800}
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(nav_link(page, "Portals")).to_be_visible()
+    nav_box = page.get_by_role("navigation", name="Main").bounding_box()
+    main_box = page.locator("main").bounding_box()
+    assert nav_box["y"] + nav_box["height"] <= main_box["y"] + 1  # above the content
+    context.close()
+
+
+def fits(box: dict, width: int, height: int) -> bool:
+    return box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] >= 0 and (
+        box["y"] + box["height"] <= height
+    )
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_test_notification_dialog_fits_and_links_its_error_to_the_docs(
+    page, live_server, demo_admin, closed_port, width
+):
+    store = demo_admin["store"]
+    page.set_viewport_size({"width": width, "height": 700})
+    sign_in(page, live_server)
+    page.goto(live_server.url + reverse("notifications:settings", args=[store.pk]))
+    page.get_by_label("Port", exact=True).fill(str(closed_port))  # nothing listens there
+    page.get_by_role("button", name="Test Server").click()
+    dialog = page.get_by_role("dialog", name="Test Notification")
+    expect(dialog).to_be_visible()
+    assert fits(dialog.bounding_box(), width, 700)
+    expect(dialog.get_by_label("Email address to receive the test notification")).to_be_in_viewport()
+    dialog.get_by_role("button", name="OK").click()
+    help_link = dialog.get_by_role("link", name="What this error means: 1. Reaching the server")
+    expect(help_link).to_be_visible()
+    assert fits(dialog.bounding_box(), width, 700)
+    help_link.click()
+    expect(page.get_by_role("heading", name="1. Reaching the server")).to_be_in_viewport()
+    assert page.url.endswith("/help/test-server-errors/#1-reaching-the-server")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_oauth_tile_links_to_the_exchange_online_guide(page, live_server, demo_admin, width):
+    store = demo_admin["store"]
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, live_server)
+    page.goto(live_server.url + reverse("notifications:settings", args=[store.pk]))
+    page.get_by_label("Use SMTP user authentication").check()
+    page.locator("label.tile").filter(has_text="OAuth").click()
+    page.get_by_role("link", name="Exchange Online with OAuth 2.0, step by step").click()
+    expect(page.locator("h1")).to_contain_text("Exchange Online with OAuth 2.0")
