@@ -48,9 +48,7 @@ def test_a_wide_screen_shows_the_navigation_without_a_button(page, live_server, 
 def test_without_javascript_the_navigation_is_a_list_at_the_top(
     browser: Browser, live_server, demo_admin
 ):
-    context = browser.new_context(
-        java_script_enabled=False, viewport={"width": 390, "height": 800}
-    )
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 800})
     page = context.new_page()
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill("admin")
@@ -64,8 +62,11 @@ def test_without_javascript_the_navigation_is_a_list_at_the_top(
 
 
 def fits(box: dict, width: int, height: int) -> bool:
-    return box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] >= 0 and (
-        box["y"] + box["height"] <= height
+    return (
+        box["x"] >= 0
+        and box["x"] + box["width"] <= width
+        and box["y"] >= 0
+        and (box["y"] + box["height"] <= height)
     )
 
 
@@ -82,7 +83,8 @@ def test_the_test_notification_dialog_fits_and_links_its_error_to_the_docs(
     dialog = page.get_by_role("dialog", name="Test Notification")
     expect(dialog).to_be_visible()
     assert fits(dialog.bounding_box(), width, 700)
-    expect(dialog.get_by_label("Email address to receive the test notification")).to_be_in_viewport()
+    recipient = dialog.get_by_label("Email address to receive the test notification")
+    expect(recipient).to_be_in_viewport()
     dialog.get_by_role("button", name="OK").click()
     help_link = dialog.get_by_role("link", name="What this error means: 1. Reaching the server")
     expect(help_link).to_be_visible()
