@@ -105,3 +105,31 @@ def test_the_oauth_tile_links_to_the_exchange_online_guide(page, live_server, de
     page.locator("label.tile").filter(has_text="OAuth").click()
     page.get_by_role("link", name="Exchange Online with OAuth 2.0, step by step").click()
     expect(page.locator("h1")).to_contain_text("Exchange Online with OAuth 2.0")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_admin_cancels_a_scheduled_temporary_membership(page, live_server, demo_admin, width):
+    from lifecycle.models import State
+
+    item = demo_admin["membership"]
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, live_server)
+    page.goto(live_server.url + reverse("identitystores:edit", args=[item.store_id]))
+    if width < 700:
+        page.get_by_text("Menu", exact=True).click()
+    nav_link(page, "Temporary changes").click()
+    expect(page.locator("h1")).to_have_text("Temporary changes")
+    assert page.title().startswith("Temporary changes")
+    page.get_by_role("button", name="Cancel change").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Cancel the temporary membership")
+    assert fits(dialog.bounding_box(), width, 800)
+    dialog.get_by_role("button", name="Cancel", exact=True).click()
+    item.refresh_from_db()
+    assert item.state == State.SCHEDULED
+    page.get_by_role("button", name="Cancel change").click()
+    dialog.get_by_role("button", name="Cancel change").click()
+    expect(page.get_by_role("status")).to_contain_text("Cancelled:")
+    expect(page.get_by_role("button", name="Cancel change")).to_have_count(0)
+    item.refresh_from_db()
+    assert item.state == State.CANCELLED
