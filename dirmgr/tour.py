@@ -25,6 +25,7 @@ GLOBAL_PAGES = [
     ("portal-new", "identitystores:portal_create"),
     ("mailbox", "catcher:mailbox"),
 ]
+HELP_PAGES = ["test-server-errors", "exchange-online-oauth"]
 STORE_PAGES = [
     ("general", "identitystores:edit"),
     ("configurations", "identitystores:configurations"),
@@ -44,6 +45,7 @@ DIRECTORY_STORE_TYPES = (IdentityStore.Type.ACTIVE_DIRECTORY, IdentityStore.Type
 def pages() -> list[tuple[str, str]]:
     """(name, path) of every page, names unique and usable as file names."""
     found = [(name, reverse(url)) for name, url in GLOBAL_PAGES]
+    found += [(f"help-{name}", reverse("help", args=[name])) for name in HELP_PAGES]
     if portal := Portal.objects.order_by("pk").first():
         found.append(("portal-edit", reverse("identitystores:portal_edit", args=[portal.pk])))
     # The catcher stands beside dirmgr, not below it: its model is looked up, not imported.
