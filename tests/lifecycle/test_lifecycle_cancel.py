@@ -89,3 +89,21 @@ def test_title_and_navigation_agree(alice_client, contoso):
     html = page.content.decode()
     assert "<h1>Temporary changes</h1>" in html and ">Temporary changes</a>" in html
     assert "<title>Temporary changes · Temporary memberships" in html
+
+
+def test_the_schedule_leaves_a_cancelled_membership_alone(
+    alice_client, contoso, contoso_mail, membership
+):
+    from directory.models import GroupMembership
+    from lifecycle.jobs import MEMBERSHIP, run_job
+    from notifications.models import OutgoingMessage
+    from tests.support.lifecycle_helpers import at
+
+    contoso_mail.ml_on_join = True
+    contoso_mail.save()
+    alice_client.post(cancel_url(membership), {"confirm": "yes"})
+    run_job(contoso, MEMBERSHIP, now=at(2030, 3, 2))
+    membership.refresh_from_db()
+    assert membership.state == State.CANCELLED
+    assert not GroupMembership.objects.filter(group=membership.group).exists()
+    assert not OutgoingMessage.objects.filter(store=contoso).exists()
