@@ -133,3 +133,26 @@ def test_an_admin_cancels_a_scheduled_temporary_membership(page, live_server, de
     expect(page.get_by_role("button", name="Cancel change")).to_have_count(0)
     item.refresh_from_db()
     assert item.state == State.CANCELLED
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_group_page_shows_its_trail_and_owner_by_name(page, live_server, demo_admin, width):
+    from directory.models import DirectoryObject
+
+    group = DirectoryObject.objects.filter(
+        store=demo_admin["store"], kind="group", primary_owner__isnull=False
+    ).first()
+    owner = group.primary_owner
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, live_server)
+    page.goto(live_server.url + reverse("directory:object", args=[group.store_id, group.pk]))
+    trail = page.get_by_role("navigation", name="Breadcrumb")
+    expect(trail.get_by_role("link")).to_have_text(
+        ["Identity Stores", group.store.name, "Directory"]
+    )
+    expect(trail.locator("[aria-current=page]")).to_have_text(group.name)
+    box = trail.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    owner_box = page.get_by_label("Primary owner (user or group)")
+    expect(owner_box).to_have_value(owner.email or owner.name)
+    assert not owner_box.input_value().startswith("#")
