@@ -83,3 +83,17 @@ def test_the_scan_reports_a_nameless_button_and_an_image_without_text(
     )
     found = " ".join(violations(page))
     assert "button-name (critical)" in found and "image-alt (critical)" in found
+
+
+def test_no_page_is_wider_than_a_360_px_window(page, live_server, demo_admin):
+    """The narrowest phones the layout is made for: every page fits without sideways scrolling."""
+    from dirmgr.tour import pages
+
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_in(page, live_server)
+    too_wide = {}
+    for name, path in pages():
+        page.goto(live_server.url + path)
+        if (extra := overflow(page)) > 0:
+            too_wide[name] = extra
+    assert too_wide == {}
