@@ -30,3 +30,22 @@ def find_object(store_id: int, reference: str, kinds: tuple[str, ...] = ()) -> D
                 f"Several objects match “{reference}”; use the email address or #id."
             )
     raise DirectoryObject.DoesNotExist(f"No object matches “{reference}”.")
+
+
+def reference_for(obj: DirectoryObject | None) -> str:
+    """What a reference box shows for `obj`: its email address or name, as a person would type
+    it, when that finds exactly this object again; the "#id" only when neither does (two objects
+    share the name and it has no address). Saving the box unchanged keeps the same object."""
+    if obj is None:
+        return ""
+    for text in (obj.email, obj.name):
+        if text and _finds(obj, text):
+            return text
+    return f"#{obj.pk}"
+
+
+def _finds(obj: DirectoryObject, text: str) -> bool:
+    try:
+        return find_object(obj.store_id, text).pk == obj.pk
+    except (DirectoryObject.DoesNotExist, AmbiguousReference):
+        return False

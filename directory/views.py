@@ -30,6 +30,7 @@ from .forms import (
     SearchForm,
     attributes_form,
 )
+from .lookup import reference_for
 from .models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership, Route
 from .views_create import can_create
 
@@ -90,7 +91,7 @@ ACTIONS: dict[str, Action] = {
             data,
             store_id=obj.store_id,
             prefix="powner",
-            initial={"reference": _ref(obj.primary_owner)},
+            initial={"reference": reference_for(obj.primary_owner)},
         ),
         lambda obj, form, actor: changes.set_primary_owner(
             obj, form.cleaned_data["reference"], actor
@@ -109,7 +110,7 @@ ACTIONS: dict[str, Action] = {
             data,
             store_id=obj.store_id,
             prefix="pmanager",
-            initial={"reference": _ref(obj.primary_manager)},
+            initial={"reference": reference_for(obj.primary_manager)},
         ),
         lambda obj, form, actor: changes.set_primary_manager(
             obj, form.cleaned_data["reference"], actor
@@ -197,10 +198,6 @@ def _object_context(request: HttpRequest, obj: DirectoryObject, forms: dict) -> 
         "managers": AdditionalManager.objects.filter(user=obj).select_related("manager"),
         **_nav(),
     }
-
-
-def _ref(obj: DirectoryObject | None) -> str:
-    return f"#{obj.pk}" if obj else ""
 
 
 def _nav() -> dict:

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from core import converters  # noqa: F401  (registers <id:...> before the includes below)
 from dirmgr.health import health
+from dirmgr.help import help_page
 from dirmgr.metrics import metrics
 from dirmgr.signin import SignInView
 
@@ -21,4 +22,5 @@ urlpatterns = [
     path("", include("lifecycle.urls")),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
+    path("help/<slug:name>/", help_page, name="help"),
 ]

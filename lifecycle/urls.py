@@ -29,4 +29,14 @@ urlpatterns = [
         views_temporary.temporary_managed_by,
         name="temporary_managed_by",
     ),
+    path(
+        "identity-stores/<id:store_id>/temporary-memberships/<id:item_id>/cancel/",
+        views_temporary.cancel_membership,
+        name="temporary_membership_cancel",
+    ),
+    path(
+        "identity-stores/<id:store_id>/temporary-owners-managers/<id:item_id>/cancel/",
+        views_temporary.cancel_managed_by,
+        name="temporary_managed_by_cancel",
+    ),
 ]

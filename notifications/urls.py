@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import acting, guides, outbox, server_check, settings_page, templates
+from .views import acting, outbox, server_check, settings_page, templates
 
 app_name = "notifications"
 urlpatterns = [
@@ -24,7 +24,6 @@ urlpatterns = [
         templates.template_delete,
         name="email_template_delete",
     ),
-    path("guides/<slug:name>/", guides.guide, name="guide"),
     path("identity-stores/<id:store_id>/outbox/", outbox.outbox_page, name="outbox"),
     path(
         "identity-stores/<id:store_id>/smtp-server/confirm/",

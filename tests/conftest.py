@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.support.workers",
     "tests.support.browser",
     "tests.support.exchange",
+    "tests.support.layout",
 ]
 
 PASSWORD = "correct-horse-battery-staple"

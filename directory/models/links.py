@@ -38,7 +38,7 @@ class GroupMembership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member_id} in {self.group_id}"
+        return f"{self.member.name} in {self.group.name}"
 
 
 class AdditionalOwner(models.Model):
@@ -60,7 +60,7 @@ class AdditionalOwner(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.owner_id} owns {self.group_id}"
+        return f"{self.owner.name} owns {self.group.name}"
 
 
 class AdditionalManager(models.Model):
@@ -80,4 +80,4 @@ class AdditionalManager(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.manager_id} manages {self.user_id}"
+        return f"{self.manager.name} manages {self.user.name}"

@@ -67,4 +67,4 @@ class PasswordExpiryMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in password group {self.config_id}"
+        return f"{self.user.name} in the password expiry group of {self.config.store}"

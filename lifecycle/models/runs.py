@@ -35,4 +35,4 @@ class JobRun(models.Model):
         indexes = [models.Index(fields=["store", "job", "started"], name="lc_run_store_job")]
 
     def __str__(self) -> str:
-        return f"{self.job} of {self.store_id} at {self.started:%Y-%m-%d %H:%M}"
+        return f"{self.job} of {self.store} at {self.started:%Y-%m-%d %H:%M}"

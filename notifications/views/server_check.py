@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
-from core import ratelimit
+from core import helpdocs, ratelimit
 from identitystores import audit, credentials
 from identitystores.access import get_store_for_admin
 
@@ -75,7 +75,7 @@ def _with_exchange_notice(result: CheckResult, config: TransportConfig) -> Check
         notice = exchange_basic.NOTICE
     if not notice and not refused:
         return result
-    guide_url = reverse("notifications:guide", args=[exchange_basic.GUIDE])
+    guide_url = reverse("help", args=[exchange_basic.GUIDE])
     return dataclasses.replace(result, notice=notice, guide_url=guide_url)
 
 
@@ -91,14 +91,21 @@ def _may_use_sign_in(request: HttpRequest, store, config: TransportConfig) -> bo
     return saved.destination_set_by_id == request.user.pk or acting.trusted(request.user.pk, typed)
 
 
+HELP_PAGE = "test-server-errors"
+
+
 def _respond(request, store, result: CheckResult, errors: dict, status: int = 200) -> HttpResponse:
+    # A failure the server caused links to the section of the docs that explains it.
+    failed = not result.ok and not errors and status == 200
+    help_link = helpdocs.link(HELP_PAGE, result.message, result.reply) if failed else None
     if request.headers.get("Accept", "").startswith("application/json"):
-        payload = {**dataclasses.asdict(result), "errors": errors}
+        payload = {**dataclasses.asdict(result), "errors": errors, "help": help_link}
         return JsonResponse(payload, status=status)
     context = {
         "store": store,
         "result": result,
         "errors": errors,
+        "help_link": help_link,
         "nav": "stores",
         "store_nav": "notifications",
     }

@@ -28,6 +28,16 @@
     return label ? label.textContent.trim() : name;
   }
 
+  // The same words as templates/notifications/_help_link.html.
+  function helpLink(help) {
+    const line = Object.assign(document.createElement("p"), { className: "help-link" });
+    const link = Object.assign(document.createElement("a"), { href: help.url });
+    link.textContent = help.section ? `What this error means: ${help.section}` : "What Test Server errors mean";
+    const source = Object.assign(document.createElement("code"), { textContent: help.source });
+    line.append(link, " (", source, ")");
+    return line;
+  }
+
   function show(data) {
     result.replaceChildren();
     const status = document.createElement("p");
@@ -57,6 +67,7 @@
       line.append(link);
       result.append(line);
     }
+    if (data.help) result.append(helpLink(data.help));
     recipientError.hidden = true;
     for (const [name, messages] of Object.entries(data.errors || {})) {
       if (name === "test_recipient") {

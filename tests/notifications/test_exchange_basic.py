@@ -79,7 +79,7 @@ def test_a_basic_store_on_exchange_online_is_warned(alice_client, contoso, host,
     assert "at the end of December 2026" in page
     assert "550 5.7.30 Basic authentication is not supported for Client Submission" in page
     assert "Switch to OAuth 2.0 (Exchange Online preset)" in page
-    assert 'href="/guides/exchange-online-oauth/"' in page
+    assert 'href="/help/exchange-online-oauth/"' in page
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_test_server_names_the_change_when_exchange_refuses_basic(
     assert "Exchange Online no longer accepts Basic authentication" in result["hint"]
     assert "end of December 2026" in result["hint"]
     assert result["notice"] == ""  # the hint says it already
-    assert result["guide_url"] == "/guides/exchange-online-oauth/"
+    assert result["guide_url"] == "/help/exchange-online-oauth/"
     assert SECRET not in str(result)
 
 
@@ -140,7 +140,7 @@ def test_test_server_warns_while_basic_still_works(alice_client, contoso, exchan
     assert result["ok"] is True
     assert exchange_on_loopback.wait_for(1)[0].auth_user == "mailer@contoso.test"
     assert "end of December 2026" in result["notice"]
-    assert result["guide_url"] == "/guides/exchange-online-oauth/"
+    assert result["guide_url"] == "/help/exchange-online-oauth/"
 
 
 def test_test_server_adds_no_notice_elsewhere(alice_client, contoso, smtp_server):
@@ -157,7 +157,7 @@ def test_test_server_without_javascript_links_the_guide(
     form = basic_check_form("smtp.office365.com", exchange_on_loopback.port)
     page = alice_client.post(TEST_URL.format(contoso.pk), form).content.decode()
     assert "Authentication failed, the server answered: " + BASIC_REFUSED in page
-    assert '<a href="/guides/exchange-online-oauth/">' in page
+    assert '<a href="/help/exchange-online-oauth/">' in page
 
 
 def test_a_delivery_refused_with_5_7_30_says_why_in_plain_words(
@@ -181,17 +181,17 @@ def test_a_delivery_refused_with_5_7_30_says_why_in_plain_words(
 
 
 def test_the_guide_is_shown_and_only_listed_guides_are(alice_client):
-    page = alice_client.get("/guides/exchange-online-oauth/").content.decode()
+    page = alice_client.get("/help/exchange-online-oauth/").content.decode()
     assert "Sending through Exchange Online with OAuth 2.0" in page
-    assert alice_client.get("/guides/settings/").status_code == 404
-    assert Client().get("/guides/exchange-online-oauth/").status_code == 302  # sign in first
+    assert alice_client.get("/help/settings/").status_code == 404
+    assert Client().get("/help/exchange-online-oauth/").status_code == 302  # sign in first
 
 
 def test_the_outbox_links_the_guide_next_to_a_5_7_30_reason(alice_client, contoso):
     settings = basic_settings(contoso)
     make_row(settings, "Group changed", status=OutgoingMessage.Status.DEAD, last_error=REASON)
     page = alice_client.get(f"/identity-stores/{contoso.pk}/outbox/?show=failed").content.decode()
-    assert '<a href="/guides/exchange-online-oauth/">Setting up OAuth 2.0' in page
+    assert '<a href="/help/exchange-online-oauth/">Setting up OAuth 2.0' in page
 
 
 def test_test_server_warns_a_store_signing_in_with_each_admins_password(
