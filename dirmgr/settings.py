@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_htmx",
+    "django_filters",
     "dirmgr",
     "identitystores",
     "directory",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "dirmgr.sessions.SessionLimitsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: live pages answer their own polls with a partial template.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: locks out repeated failed sign-ins.
     "axes.middleware.AxesMiddleware",
@@ -75,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catcher.context_processors.mailbox",
+                "dirmgr.context_processors.live_refresh",
             ],
         },
     },
@@ -293,6 +298,9 @@ LOGGING = {
 # unless DIRMGR_MAILBOX=true (scripts/run sets it). The old MAILBOX_ENABLED is not read: it was on
 # in copied production configurations (catcher/checks.py warns while it is still set).
 MAILBOX_ENABLED = env.bool("DIRMGR_MAILBOX", default=False)
+# Live pages (Outbox, an outbox row, Mailbox, Directory connection, Schedules) ask the server
+# for their changing part this often. These polls do not count as activity for the idle timeout.
+LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
 # Recipients per notification message beyond To:/CC: (in Bcc), so no message exceeds server limits.
 NOTIFICATION_BCC_BATCH = env.int("NOTIFICATION_BCC_BATCH", default=100)
 

@@ -70,5 +70,10 @@ class OutgoingMessage(models.Model):
         return f"{self.subject} → {self.to}"
 
     @property
+    def has_acting_credentials(self) -> bool:
+        """Whether the row carries an admin's sign-in (shown as a fact, never as a value)."""
+        return bool(self.acting_credentials)
+
+    @property
     def in_progress(self) -> bool:
         return self.status == self.Status.SENDING

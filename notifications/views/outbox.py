@@ -25,7 +25,7 @@ FILTERS = {
 }
 LIST_FIELDS = [
     "pk", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
-    "attempts", "status", "last_error",
+    "attempts", "status", "last_error", "next_attempt_at",
 ]  # fmt: skip
 
 
