@@ -256,6 +256,10 @@ MAIL_TASK_BATCH_SIZE = env.int("MAIL_TASK_BATCH_SIZE", default=100)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
 MAIL_RETRY_BASE_SECONDS = env.float("MAIL_RETRY_BASE_SECONDS", default=60.0)
 MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600.0)
+# A store is flagged "delivery is failing" (store list, Notifications page, Outbox) when within
+# DELIVERY_FAILING_HOURS a message failed for good or was retried MAIL_FAILING_ATTEMPTS times.
+DELIVERY_FAILING_HOURS = env.int("DELIVERY_FAILING_HOURS", default=24)
+MAIL_FAILING_ATTEMPTS = env.int("MAIL_FAILING_ATTEMPTS", default=3)
 # A due row nobody claimed for this long lost its task (broker down, task dropped): re-enqueue.
 MAIL_LOST_AFTER_SECONDS = env.float("MAIL_LOST_AFTER_SECONDS", default=60.0)
 # A row "sending" for this long belongs to a dead worker: it goes back to the queue.

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from core import confirm
+from core.list_filters import page_of
 from identitystores.access import get_store_for_admin
 
-from .. import outbox
-from ..models import OutgoingMessage
+from .. import delivery_health, outbox
+from ..outbox_filters import OutboxFilter
 from . import outbox_chart
 
-Status = OutgoingMessage.Status
 PAGE_SIZE = 50
-FILTERS = {
-    "pending": ("Pending", [Status.QUEUED, Status.HELD, Status.SENDING, Status.RETRYING]),
-    "failed": ("Failed", [Status.DEAD]),
-    "all": ("All", None),
-}
 LIST_FIELDS = [
-    "pk", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
+    "pk", "store", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
     "attempts", "status", "last_error", "next_attempt_at",
 ]  # fmt: skip
 
@@ -32,31 +26,29 @@ LIST_FIELDS = [
 @require_http_methods(["GET", "POST"])
 def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)
-    show = request.GET.get("show", "pending")
-    if show not in FILTERS:
-        show = "pending"
     if request.method == "POST":
-        return _act(request, store, show)
-    rows = store.outbox.only(*LIST_FIELDS).order_by("-created", "-id")
-    statuses = FILTERS[show][1]
-    if statuses is not None:
-        rows = rows.filter(status__in=statuses)
+        return _act(request, store)
+    found = OutboxFilter(request.GET, queryset=store.outbox.only(*LIST_FIELDS))
     context = {
         "store": store,
         "nav": "stores",
         "store_nav": "outbox",
-        "show": show,
-        "filters": [(key, label) for key, (label, _) in FILTERS.items()],
-        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
-        "chart": outbox_chart.chart(store),
+        "filter": found,
+        "show": found.form.cleaned_data.get("show", "") if found.is_valid() else "",
+        "searched": any(request.GET.get(name) for name in ("q", "since", "until")),
+        "page": page_of(request, found.qs.order_by("-created", "-id"), PAGE_SIZE),
     }
+    if request.htmx:
+        return render(request, "notifications/_outbox_list.html", context)
+    context["chart"] = outbox_chart.chart(store)
+    context["failing"] = delivery_health.failing(store)
     return render(request, "notifications/outbox.html", context)
 
 
-def _act(request: HttpRequest, store, show: str) -> HttpResponse:
+def _act(request: HttpRequest, store) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("message") if v.isdigit() and len(v) <= 18]
     action = request.POST.get("action")
-    back = _back_url(request, store, show)
+    back = _back_url(request, store)
     if action not in ("send", "delete"):
         return HttpResponseBadRequest("Unknown action.")
     if not ids:
@@ -96,10 +88,11 @@ def _ask_delete(request: HttpRequest, store, ids: list[int], back: str) -> HttpR
     )
 
 
-def _back_url(request: HttpRequest, store, show: str) -> str:
+def _back_url(request: HttpRequest, store) -> str:
+    """The list as the admin left it: same filters, same page."""
     url = reverse("notifications:outbox", args=[store.pk])
-    page = request.GET.get("page", "")
-    return f"{url}?show={show}" + (f"&page={page}" if page.isdigit() else "")
+    query = request.GET.urlencode()
+    return f"{url}?{query}" if query else url
 
 
 def _messages(count: int) -> str:

@@ -14,7 +14,7 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
-from .. import acting, acting_answers
+from .. import acting, acting_answers, delivery_health
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
@@ -46,7 +46,13 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
             messages.success(request, "Notification settings saved.")
             return redirect("notifications:settings", store.pk)
         messages.error(request, "The settings were not saved. Correct the fields marked below.")
-    context = {"store": store, "form": form, "nav": "stores", "store_nav": "notifications"}
+    context = {
+        "store": store,
+        "form": form,
+        "nav": "stores",
+        "store_nav": "notifications",
+        "failing": delivery_health.failing(store),
+    }
     return render(request, "notifications/settings.html", context)
 
 
