@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -85,6 +86,9 @@ class AuditEntry(models.Model):
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+    # One change (one `audit.record` call) writes one row per field; they share this key, so the
+    # History page shows them together.
+    change = models.UUIDField(default=uuid.uuid4, db_index=True)
 
     class Meta:
         ordering = ["-created", "-id"]
