@@ -44,7 +44,5 @@ def entries(
             change=change,
         )
         for field, old, new in changes
-    ] or [
-        AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action, change=change)
-    ]
+    ] or [AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action, change=change)]
     return rows

@@ -110,7 +110,7 @@ def test_the_query_count_does_not_grow_with_the_changes(alice_client, alice, con
 
     audit.record(contoso, alice, "store edited", [("Name", "a", "b")])
     few = count_queries()
-    for n in range(40):
+    for _ in range(40):
         audit.record(contoso, alice, "store edited", [("Name", "a", "b"), ("Zone", "UTC", "CET")])
 
     assert count_queries() == few
