@@ -256,6 +256,8 @@ MAIL_TASK_BATCH_SIZE = env.int("MAIL_TASK_BATCH_SIZE", default=100)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
 MAIL_RETRY_BASE_SECONDS = env.float("MAIL_RETRY_BASE_SECONDS", default=60.0)
 MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600.0)
+# Messages deleted on the Outbox page can be restored for this long; the sweeper then purges them.
+OUTBOX_RESTORE_HOURS = env.int("OUTBOX_RESTORE_HOURS", default=24)
 # A store is flagged "delivery is failing" (store list, Notifications page, Outbox) when within
 # DELIVERY_FAILING_HOURS a message failed for good or was retried MAIL_FAILING_ATTEMPTS times.
 DELIVERY_FAILING_HOURS = env.int("DELIVERY_FAILING_HOURS", default=24)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from core.list_filters import DateRangeForm, date_filter, search_filter
 
@@ -15,12 +19,14 @@ GROUPS = {
     "pending": [Status.QUEUED, Status.HELD, Status.SENDING, Status.RETRYING],
     "failed": [Status.DEAD],
 }
+HIDDEN = {Status.DEAD, Status.DELETED}  # "Failed" is the dead rows; "Deleted" comes last
 SHOW_CHOICES = [
     ("pending", "Pending"),
     ("failed", "Failed"),
     ("all", "All"),
-    *[(value, label) for value, label in Status.choices if value != Status.DEAD],
+    *[(value, label) for value, label in Status.choices if value not in HIDDEN],
 ]
+SHOW_CHOICES.append(("deleted", "Deleted (can be restored)"))
 DEFAULT_SHOW = "pending"
 
 
@@ -53,6 +59,10 @@ class OutboxFilter(django_filters.FilterSet):
         )
 
     def by_status(self, rows: QuerySet, name: str, value: str) -> QuerySet:
+        """A status group; deleted rows only under "deleted", and only while restorable."""
+        if value == "deleted":
+            since = timezone.now() - timedelta(hours=settings.OUTBOX_RESTORE_HOURS)
+            return rows.filter(status=Status.DELETED, deleted_at__gte=since)
         if value == "all":
-            return rows
+            return rows.exclude(status=Status.DELETED)
         return rows.filter(status__in=GROUPS.get(value, [value]))

@@ -24,6 +24,8 @@ class OutgoingMessage(models.Model):
         RETRYING = "retrying", "Retrying"
         SENT = "sent", "Sent"
         DEAD = "dead", "Failed"
+        # Deleted on the Outbox page: restorable for OUTBOX_RESTORE_HOURS, then purged.
+        DELETED = "deleted", "Deleted"
 
     store = models.ForeignKey(IdentityStore, on_delete=models.CASCADE, related_name="outbox")
     kind = models.CharField(max_length=32, default="change")
@@ -61,6 +63,9 @@ class OutgoingMessage(models.Model):
     # The SMTP destination (acting.Destination key) the row was queued for: acting credentials
     # go only there, so a store repointed after queueing holds the row instead.
     destination = models.CharField(max_length=300, blank=True)
+    # When the row was deleted on the Outbox page, and its status then (what Restore puts back).
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    status_before_delete = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

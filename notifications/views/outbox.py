@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -13,10 +14,17 @@ from core.list_filters import page_of
 from identitystores.access import get_store_for_admin
 
 from .. import delivery_health, outbox
+from ..models import OutgoingMessage
 from ..outbox_filters import OutboxFilter
 from . import outbox_chart
 
+Status = OutgoingMessage.Status
 PAGE_SIZE = 50
+DELETE_DETAIL = (
+    "They will not be sent. A message already being sent may still go out. "
+    "Deleted messages can be restored for {hours} hours."
+)
+UNDO_LIMIT = 200  # ids carried in the Undo link; more can be restored from "Deleted"
 LIST_FIELDS = [
     "pk", "store", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
     "attempts", "status", "last_error", "next_attempt_at",
@@ -35,11 +43,13 @@ def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
         "store_nav": "outbox",
         "filter": found,
         "show": found.form.cleaned_data.get("show", "") if found.is_valid() else "",
+        "restore_hours": settings.OUTBOX_RESTORE_HOURS,
         "searched": any(request.GET.get(name) for name in ("q", "since", "until")),
         "page": page_of(request, found.qs.order_by("-created", "-id"), PAGE_SIZE),
     }
     if request.htmx:
         return render(request, "notifications/_outbox_list.html", context)
+    context["undo"] = _undo_ids(request, store)
     context["chart"] = outbox_chart.chart(store)
     context["failing"] = delivery_health.failing(store)
     return render(request, "notifications/outbox.html", context)
@@ -49,18 +59,43 @@ def _act(request: HttpRequest, store) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("message") if v.isdigit() and len(v) <= 18]
     action = request.POST.get("action")
     back = _back_url(request, store)
-    if action not in ("send", "delete"):
+    if action not in ("send", "delete", "restore"):
         return HttpResponseBadRequest("Unknown action.")
     if not ids:
         messages.warning(request, f"Nothing selected: tick the messages to {action} first.")
         return redirect(back)
     if action == "send":
         return _send(request, store, ids, back)
+    if action == "restore":
+        return _restore(request, store, ids, back)
     if not confirm.confirmed(request):
         return _ask_delete(request, store, ids, back)
     count = outbox.delete_messages(store, request.user, ids)
     messages.success(request, f"{_messages(count)} deleted.")
+    undo = ",".join(str(pk) for pk in ids[:UNDO_LIMIT])
+    return redirect(f"{back}{'&' if '?' in back else '?'}undo={undo}")
+
+
+def _restore(request: HttpRequest, store, ids: list[int], back: str) -> HttpResponse:
+    count = outbox.restore_messages(store, request.user, ids)
+    if count:
+        messages.success(request, f"{_messages(count)} restored.")
+    else:
+        hours = settings.OUTBOX_RESTORE_HOURS
+        messages.warning(
+            request, f"Nothing restored: deleted messages can be restored for {hours} hours."
+        )
     return redirect(back)
+
+
+def _undo_ids(request: HttpRequest, store) -> list[int]:
+    """The messages just deleted (the Undo button's), while they can still be restored."""
+    ids = [int(v) for v in request.GET.get("undo", "").split(",") if v.isdigit() and len(v) <= 18]
+    if not ids:
+        return []
+    return list(
+        outbox.restorable(store).filter(pk__in=ids[:UNDO_LIMIT]).values_list("pk", flat=True)
+    )
 
 
 def _send(request: HttpRequest, store, ids: list[int], back: str) -> HttpResponse:
@@ -74,7 +109,7 @@ def _send(request: HttpRequest, store, ids: list[int], back: str) -> HttpRespons
 
 def _ask_delete(request: HttpRequest, store, ids: list[int], back: str) -> HttpResponse:
     """The confirmation page when the dialog did not ask (no JavaScript)."""
-    count = store.outbox.filter(pk__in=ids).count()
+    count = store.outbox.filter(pk__in=ids).exclude(status=Status.DELETED).count()
     if not count:
         messages.warning(request, "The selected messages are no longer in the outbox.")
         return redirect(back)
@@ -83,7 +118,7 @@ def _ask_delete(request: HttpRequest, store, ids: list[int], back: str) -> HttpR
         question=f"Delete {_messages(count)} from the outbox?",
         button="Delete",
         cancel_url=back,
-        detail="They will not be sent. A message already being sent may still go out.",
+        detail=DELETE_DETAIL.format(hours=settings.OUTBOX_RESTORE_HOURS),
         context={"store": store, "nav": "stores", "store_nav": "outbox"},
     )
 
@@ -91,7 +126,9 @@ def _ask_delete(request: HttpRequest, store, ids: list[int], back: str) -> HttpR
 def _back_url(request: HttpRequest, store) -> str:
     """The list as the admin left it: same filters, same page."""
     url = reverse("notifications:outbox", args=[store.pk])
-    query = request.GET.urlencode()
+    kept = request.GET.copy()
+    kept.pop("undo", None)
+    query = kept.urlencode()
     return f"{url}?{query}" if query else url
 
 
