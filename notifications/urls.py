@@ -15,6 +15,11 @@ urlpatterns = [
         name="email_template_create",
     ),
     path(
+        "identity-stores/<id:store_id>/email-templates/restore/",
+        templates.template_restore,
+        name="email_template_restore",
+    ),
+    path(
         "identity-stores/<id:store_id>/email-templates/<id:template_id>/",
         templates.template_edit,
         name="email_template_edit",
