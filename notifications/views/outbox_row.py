@@ -7,19 +7,19 @@ Later sections (per-recipient results, why these recipients) go into the templat
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
 
 from identitystores.access import get_store_for_admin
 
 from ..models import OutgoingMessage, split_addresses
 
 
-@require_GET
 def row_page(request: HttpRequest, store_id: int, message_id: int) -> HttpResponse:
-    store = get_store_for_admin(request, store_id)
+    store = get_store_for_admin(request, store_id)  # before the method check: no hint it exists
     row = get_object_or_404(store.outbox.select_related("triggered_by"), pk=message_id)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     context = {
         "store": store,
         "row": row,

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from core import confirm
 from identitystores.access import get_store_for_admin
@@ -127,10 +127,11 @@ def template_delete(request: HttpRequest, store_id: int, template_id: int) -> Ht
     return redirect("notifications:email_templates", store.pk)
 
 
-@require_POST
 def template_restore(request: HttpRequest, store_id: int) -> HttpResponse:
     """Undo delete: the override this admin deleted last in this store comes back as it was."""
-    store = get_store_for_admin(request, store_id)
+    store = get_store_for_admin(request, store_id)  # before the method check: no hint it exists
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     restored = template_undo.restore(request, store)
     if restored is None:
         messages.warning(
