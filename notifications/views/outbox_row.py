@@ -7,6 +7,7 @@ Later sections (per-recipient results, why these recipients) go into the templat
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
 
@@ -25,6 +26,7 @@ def row_page(request: HttpRequest, store_id: int, message_id: int) -> HttpRespon
         "row": row,
         "recipients": recipient_lists(row),
         "headers": header_lines(row),
+        "restore_hours": settings.OUTBOX_RESTORE_HOURS,
         "nav": "stores",
         "store_nav": "outbox",
     }

@@ -117,3 +117,21 @@ def test_another_stores_admin_cannot_restore(client, bob, contoso_mail, alice_cl
 
     assert response.status_code == 404
     assert OutgoingMessage.objects.get(pk=gone).status == Status.DELETED
+
+
+def test_a_deleted_messages_page_offers_restore(alice_client, contoso_mail):
+    gone = make_row(contoso_mail, "Gone")
+    delete(alice_client, contoso_mail.store, [gone])
+    row_url = reverse("notifications:outbox_row", args=[contoso_mail.store.pk, gone])
+
+    page = alice_client.get(row_url).content.decode()
+    assert "It can be restored for 24 hours" in page
+    form = page.split('class="actions">', 1)[1].split("</form>", 1)[0]
+    assert f'name="message" value="{gone}"' in form
+
+    alice_client.post(
+        outbox(contoso_mail.store, "?show=deleted"), {"action": "restore", "message": [gone]}
+    )
+
+    assert OutgoingMessage.objects.get(pk=gone).status == Status.QUEUED
+    assert "It can be restored" not in alice_client.get(row_url).content.decode()
