@@ -29,6 +29,10 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="auditentry",
             name="change",
-            field=models.UUIDField(db_index=True, default=uuid.uuid4),
+            field=models.UUIDField(default=uuid.uuid4),
+        ),
+        migrations.AddIndex(
+            model_name="auditentry",
+            index=models.Index(fields=["store", "change", "created"], name="audit_store_change"),
         ),
     ]
