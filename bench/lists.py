@@ -10,7 +10,7 @@ counts, and last a JSON line. Paging and grouping are done in the database, so t
 near what the larger COUNT and OFFSET cost, and the query counts are equal.
 
     .venv/bin/python bench/lists.py             # 50,000 rows per table
-    .venv/bin/python bench/lists.py --smoke     # 2,000 rows (CI)
+    .venv/bin/python bench/lists.py --smoke     # 1,000 rows (CI)
 
 Uses DATABASE_URL when set, otherwise a temporary SQLite file.
 """
@@ -108,10 +108,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--small", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--smoke", action="store_true", help="2,000 rows, 3 repeats")
+    parser.add_argument("--smoke", action="store_true", help="1,000 rows, 2 repeats")
     args = parser.parse_args()
     if args.smoke:
-        args.rows, args.repeat = 2_000, 3
+        args.rows, args.repeat = 1_000, 2
     with tempfile.TemporaryDirectory() as workdir:
         setup_django(workdir)
         from django.contrib.auth import get_user_model
