@@ -7,7 +7,6 @@ sandboxed iframe (no scripts, no forms, no same-origin access) through ``srcdoc`
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,9 +14,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core import confirm
+from core.list_filters import page_of
 
 from . import parsing
 from .access import messages_for, require_mailbox
+from .mailbox_filters import MailboxFilter
 
 PAGE_SIZE = 50
 
@@ -25,8 +26,18 @@ PAGE_SIZE = 50
 def mailbox(request: HttpRequest) -> HttpResponse:
     require_mailbox(request)
     listing = messages_for(request.user).defer("raw")
-    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "catcher/mailbox.html", {"page": page, "nav": "mailbox"})
+    found = MailboxFilter(request.GET, listing, request.user)
+    context = {
+        "filter": found,
+        "page": page_of(request, found.qs, PAGE_SIZE),
+        "searched": any(request.GET.get(name) for name in ("q", "store", "since", "until")),
+        "nav": "mailbox",
+    }
+    if request.htmx:
+        return render(request, "catcher/_mailbox_list.html", context)
+    # Empty mailbox deletes every message the admin may see, whatever the filters show.
+    context["total"] = listing.count()
+    return render(request, "catcher/mailbox.html", context)
 
 
 def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:

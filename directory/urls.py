@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_create
+from . import views, views_create, views_delete
 
 app_name = "directory"
 urlpatterns = [
@@ -14,5 +14,10 @@ urlpatterns = [
         "identity-stores/<id:store_id>/directory/<id:object_id>/",
         views.directory_object,
         name="object",
+    ),
+    path(
+        "identity-stores/<id:store_id>/directory/<id:object_id>/delete/",
+        views_delete.delete_object,
+        name="delete",
     ),
 ]

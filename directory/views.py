@@ -33,6 +33,7 @@ from .forms import (
 from .lookup import reference_for
 from .models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership, Route
 from .views_create import can_create
+from .views_delete import DELETE_DETAIL, delete_question
 
 Kind = DirectoryObject.Kind
 PAGE_SIZE = 50
@@ -196,6 +197,9 @@ def _object_context(request: HttpRequest, obj: DirectoryObject, forms: dict) -> 
         )[:PAGE_SIZE],
         "owners": AdditionalOwner.objects.filter(group=obj).select_related("owner"),
         "managers": AdditionalManager.objects.filter(user=obj).select_related("manager"),
+        "may_delete": can_create(obj.store),
+        "delete_question": delete_question(obj),
+        "delete_detail": DELETE_DETAIL,
         **_nav(),
     }
 

@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
 
 SIGNED_IN_AT = "dirmgr_signed_in_at"
+LIVE_POLL_HEADER = "X-Live-Poll"
 
 
 def stamp_sign_in(sender, request: HttpRequest, user, **kwargs) -> None:
@@ -46,9 +47,15 @@ class SessionLimitsMiddleware:
             remaining = remaining_lifetime(request)
             if remaining <= 0:
                 logout(request)
-            else:
+            elif not is_live_poll(request):
                 request.session.set_expiry(int(min(settings.SESSION_IDLE_SECONDS, remaining)))
         return self.get_response(request)
+
+
+def is_live_poll(request: HttpRequest) -> bool:
+    """A live page asking for its changing part (templates mark these requests): a tab left
+    open must not keep its session alive past the idle timeout."""
+    return request.headers.get(LIVE_POLL_HEADER) == "1"
 
 
 @shared_task(name="dirmgr.sessions.clear_expired_sessions", ignore_result=True)

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_htmx",
+    "django_filters",
     "dirmgr",
     "identitystores",
     "directory",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "dirmgr.sessions.SessionLimitsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: live pages answer their own polls with a partial template.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: locks out repeated failed sign-ins.
     "axes.middleware.AxesMiddleware",
@@ -75,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catcher.context_processors.mailbox",
+                "dirmgr.context_processors.live_refresh",
             ],
         },
     },
@@ -254,6 +259,12 @@ MAIL_TASK_BATCH_SIZE = env.int("MAIL_TASK_BATCH_SIZE", default=100)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
 MAIL_RETRY_BASE_SECONDS = env.float("MAIL_RETRY_BASE_SECONDS", default=60.0)
 MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600.0)
+# Messages deleted on the Outbox page can be restored for this long; the sweeper then purges them.
+OUTBOX_RESTORE_HOURS = env.int("OUTBOX_RESTORE_HOURS", default=24)
+# A store is flagged "delivery is failing" (store list, Notifications page, Outbox) when within
+# DELIVERY_FAILING_HOURS a message failed for good or was retried MAIL_FAILING_ATTEMPTS times.
+DELIVERY_FAILING_HOURS = env.int("DELIVERY_FAILING_HOURS", default=24)
+MAIL_FAILING_ATTEMPTS = env.int("MAIL_FAILING_ATTEMPTS", default=3)
 # A due row nobody claimed for this long lost its task (broker down, task dropped): re-enqueue.
 MAIL_LOST_AFTER_SECONDS = env.float("MAIL_LOST_AFTER_SECONDS", default=60.0)
 # A row "sending" for this long belongs to a dead worker: it goes back to the queue.
@@ -299,6 +310,9 @@ LOGGING = {
 # unless DIRMGR_MAILBOX=true (scripts/run sets it). The old MAILBOX_ENABLED is not read: it was on
 # in copied production configurations (catcher/checks.py warns while it is still set).
 MAILBOX_ENABLED = env.bool("DIRMGR_MAILBOX", default=False)
+# Live pages (Outbox, an outbox row, Mailbox, Directory connection, Schedules) ask the server
+# for their changing part this often. These polls do not count as activity for the idle timeout.
+LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
 # Recipients per notification message beyond To:/CC: (in Bcc), so no message exceeds server limits.
 NOTIFICATION_BCC_BATCH = env.int("NOTIFICATION_BCC_BATCH", default=100)
 

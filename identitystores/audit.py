@@ -3,6 +3,7 @@ SECRET_CHANGED ("changed") or "cleared", never by value."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from .models import AuditEntry, IdentityStore
@@ -26,7 +27,9 @@ def entries(
     action: str,
     changes: Iterable[tuple[str, str, str]] = (),
 ) -> list[AuditEntry]:
-    """The unsaved rows `record` writes (for callers that insert many actions at once)."""
+    """The unsaved rows `record` writes (for callers that insert many actions at once); they
+    share one change key, so History shows them as one change."""
+    change = uuid.uuid4()
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     name = actor_obj.get_username() if actor_obj else (str(actor) if actor else "system")
     rows = [
@@ -38,7 +41,8 @@ def entries(
             field=field,
             old_value=old,
             new_value=new,
+            change=change,
         )
         for field, old, new in changes
-    ] or [AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action)]
+    ] or [AuditEntry(store=store, actor=actor_obj, actor_name=name, action=action, change=change)]
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -85,10 +86,15 @@ class AuditEntry(models.Model):
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+    # One change (one `audit.record` call) writes one row per field; they share this key, so the
+    # History page shows them together.
+    change = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         ordering = ["-created", "-id"]
         verbose_name_plural = "audit entries"
+        # History groups a store's rows by change (and fetches a page's changes by key).
+        indexes = [models.Index(fields=["store", "change", "created"], name="audit_store_change")]
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.field}"

@@ -12,15 +12,22 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core import confirm
 
-from . import audit, portals
+from . import audit, portals, store_flags
+from . import history as history_list
 from .access import get_store_for_admin, stores_for
 from .forms import IdentityStoreForm, PortalForm
 from .models import Portal, StoreRole
 
 
 def store_list(request: HttpRequest) -> HttpResponse:
-    stores = stores_for(request.user).order_by("name")
-    context = {"stores": stores, "may_create": may_create_store(request.user), "nav": "stores"}
+    stores = list(stores_for(request.user).order_by("name"))
+    flags = store_flags.flags_for([store.pk for store in stores])
+    rows = [(store, flags.get(store.pk, [])) for store in stores]
+    context = {
+        "stores": rows,
+        "may_create": may_create_store(request.user),
+        "nav": "stores",
+    }
     return render(request, "identitystores/list.html", context)
 
 
@@ -84,8 +91,15 @@ def configurations(request: HttpRequest, store_id: int) -> HttpResponse:
 
 def history(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)
-    entries = store.audit_entries.all()[:500]
-    context = {"store": store, "entries": entries, "nav": "stores", "store_nav": "history"}
+    found, page = history_list.changes_page(request, store)
+    context = {
+        "store": store,
+        "filter": found,
+        "page": page,
+        "searched": any(request.GET.get(name) for name in ("who", "what", "since", "until")),
+        "nav": "stores",
+        "store_nav": "history",
+    }
     return render(request, "identitystores/history.html", context)
 
 

@@ -42,6 +42,8 @@ def _directory_store(request: HttpRequest, store_id: int) -> IdentityStore:
 @require_http_methods(["GET", "POST"])
 def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
     store = _directory_store(request, store_id)
+    if request.htmx and request.htmx.target == "sync-status":
+        return _sync_status(request, store)
     instance = DirectoryConnection.objects.filter(store=store).first() or DirectoryConnection(
         store=store
     )
@@ -69,6 +71,16 @@ def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
         "store_nav": "directory",
     }
     return render(request, "ldapsync/connection.html", context, status=status)
+
+
+def _sync_status(request: HttpRequest, store: IdentityStore) -> HttpResponse:
+    """The sync status section alone, for the page's live update."""
+    context = {
+        "store": store,
+        **status_context(store, timezone.now()),
+        "connection_saved": DirectoryConnection.objects.filter(store=store).exists(),
+    }
+    return render(request, "ldapsync/_sync_status.html", context)
 
 
 def _test(request: HttpRequest, form: ConnectionForm) -> tuple[TestReport, int]:

@@ -28,6 +28,9 @@ RUNS_SHOWN = 10
 @require_http_methods(["GET", "POST"])
 def schedules_page(request: HttpRequest, store_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)
+    if request.method == "GET" and request.htmx and request.htmx.target == "runs":
+        runs = JobRun.objects.filter(store=store)[:RUNS_SHOWN]
+        return render(request, "lifecycle/_runs.html", {"store": store, "runs": runs})
     rows = schedules(store)
     bound, run_failed = None, None
     if request.method == "POST":

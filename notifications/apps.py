@@ -9,3 +9,9 @@ class NotificationsConfig(AppConfig):
         from . import listeners
 
         listeners.register()
+        # The Identity Stores list flags stores whose delivery is failing.
+        from identitystores import store_flags
+
+        from .delivery_health import failing_store_flags
+
+        store_flags.register(failing_store_flags)

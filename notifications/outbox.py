@@ -4,8 +4,11 @@ told about them only once that transaction commits, so a rolled-back change send
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from identitystores import audit
@@ -17,6 +20,7 @@ from .models import NotificationSettings, OutgoingMessage
 from .tasks import dispatch
 
 Status = OutgoingMessage.Status
+WAITING = {Status.QUEUED, Status.RETRYING}
 
 
 def new_message(
@@ -91,15 +95,55 @@ def send_now(store: IdentityStore, actor, ids: Sequence[int]) -> int:
 
 
 def delete_messages(store: IdentityStore, actor, ids: Sequence[int]) -> int:
-    """The Outbox page's Delete; a message already being sent may still go out."""
-    rows = list(store.outbox.filter(pk__in=ids).only("pk", "subject", "status", "to"))
+    """The Outbox page's Delete. Rows not being sent are only marked deleted, so Restore can
+    bring them back for OUTBOX_RESTORE_HOURS; a row being sent is removed at once (it may still
+    go out, and must not come back to be sent twice)."""
+    rows = list(
+        store.outbox.filter(pk__in=ids)
+        .exclude(status=Status.DELETED)
+        .only("pk", "subject", "status", "to")
+    )
     if not rows:
         return 0
     with transaction.atomic():
-        store.outbox.filter(pk__in=[row.pk for row in rows]).delete()
+        picked = store.outbox.filter(pk__in=[row.pk for row in rows])
+        picked.filter(status=Status.SENDING).delete()
+        picked.exclude(status__in=[Status.SENDING, Status.DELETED]).update(
+            status_before_delete=F("status"), status=Status.DELETED, deleted_at=timezone.now()
+        )
         changes = [
             (row.subject[:120], f"{row.get_status_display()}, to {row.to or 'Bcc recipients'}", "")
             for row in rows
         ]
         audit.record(store, actor, "outbox: delete", changes)
     return len(rows)
+
+
+def restore_messages(store: IdentityStore, actor, ids: Sequence[int]) -> int:
+    """Undo Delete for rows deleted within OUTBOX_RESTORE_HOURS: each gets its old status back;
+    rows that were waiting are due again now and handed to the workers."""
+    rows = list(restorable(store).filter(pk__in=ids).only("pk", "subject", "status_before_delete"))
+    if not rows:
+        return 0
+    with transaction.atomic():
+        for before in {row.status_before_delete for row in rows}:
+            again = store.outbox.filter(
+                pk__in=[row.pk for row in rows if row.status_before_delete == before]
+            )
+            again.update(status=before, deleted_at=None, status_before_delete="")
+        waiting = [row.pk for row in rows if row.status_before_delete in WAITING]
+        store.outbox.filter(pk__in=waiting).update(next_attempt_at=timezone.now())
+        labels = dict(Status.choices)
+        changes = [
+            (row.subject[:120], "Deleted", labels.get(row.status_before_delete, "")) for row in rows
+        ]
+        audit.record(store, actor, "outbox: restore", changes)
+        if waiting:
+            transaction.on_commit(lambda: dispatch(waiting))
+    return len(rows)
+
+
+def restorable(store: IdentityStore):
+    """The store's deleted rows that Restore can still bring back."""
+    since = timezone.now() - timedelta(hours=django_settings.OUTBOX_RESTORE_HOURS)
+    return store.outbox.filter(status=Status.DELETED, deleted_at__gte=since)

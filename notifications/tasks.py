@@ -35,7 +35,9 @@ def deliver(ids: list[int]) -> int:
 
 @shared_task(name="notifications.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> int:
-    """Beat job: re-enqueue rows whose task was lost (broker outage, dead worker)."""
+    """Beat job: re-enqueue rows whose task was lost (broker outage, dead worker), and purge
+    rows deleted longer ago than they can be restored."""
+    delivery.purge_deleted()
     ids = delivery.sweep()
     if ids:
         dispatch(ids)

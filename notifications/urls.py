@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import acting, outbox, server_check, settings_page, templates
+from .views import acting, outbox, outbox_row, server_check, settings_page, templates
 
 app_name = "notifications"
 urlpatterns = [
@@ -15,6 +15,11 @@ urlpatterns = [
         name="email_template_create",
     ),
     path(
+        "identity-stores/<id:store_id>/email-templates/restore/",
+        templates.template_restore,
+        name="email_template_restore",
+    ),
+    path(
         "identity-stores/<id:store_id>/email-templates/<id:template_id>/",
         templates.template_edit,
         name="email_template_edit",
@@ -25,6 +30,11 @@ urlpatterns = [
         name="email_template_delete",
     ),
     path("identity-stores/<id:store_id>/outbox/", outbox.outbox_page, name="outbox"),
+    path(
+        "identity-stores/<id:store_id>/outbox/<id:message_id>/",
+        outbox_row.row_page,
+        name="outbox_row",
+    ),
     path(
         "identity-stores/<id:store_id>/smtp-server/confirm/",
         acting.confirm,

@@ -8,7 +8,13 @@ package's modules are its own business: callers use the names exported here.
 """
 
 from .base import EDITABLE, Actor, ChangeError
-from .objects import BulkUpdate, create_object, update_attributes, update_attributes_in_bulk
+from .objects import (
+    BulkUpdate,
+    create_object,
+    delete_object,
+    update_attributes,
+    update_attributes_in_bulk,
+)
 from .recording import records_in_bulk
 from .relations import (
     add_additional_manager,
@@ -30,6 +36,7 @@ __all__ = [
     "add_additional_owner",
     "add_member",
     "create_object",
+    "delete_object",
     "records_in_bulk",
     "remove_additional_manager",
     "remove_additional_owner",

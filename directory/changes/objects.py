@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from identitystores.models import IdentityStore
 
-from ..models import DirectoryEvent, DirectoryObject, EventKind
+from ..models import DirectoryEvent, DirectoryObject, EventKind, GroupMembership
 from .base import EDITABLE, SYNC_FIELDS, Actor, ChangeError, display, validate
 from .recording import record
+from .relations import remove_member
 
 
 @transaction.atomic
@@ -38,6 +39,25 @@ def update_attributes(obj: DirectoryObject, actor: Actor, **values) -> Directory
     validate(obj)
     obj.save(update_fields=[*dirty, "updated"])
     return record(obj, actor, EventKind.UPDATED, changes) if changes else None
+
+
+@transaction.atomic
+def delete_object(obj: DirectoryObject, actor: Actor) -> DirectoryEvent:
+    """Delete a user, contact or group of the built-in directory.
+
+    It first leaves every group it belongs to through `remove_member`, so each group's rules
+    notify as for any removal. The deletion is then recorded and announced while the object
+    still exists, so its recipients (the object, a group's members and owners, a user's
+    managers) are found as for any change to it; then the row goes with its links.
+    """
+    groups = DirectoryObject.objects.filter(
+        pk__in=GroupMembership.objects.filter(member=obj).values("group_id")
+    ).order_by("name", "pk")
+    for group in groups:
+        remove_member(group, obj, actor)
+    event = record(obj, actor, EventKind.DELETED, {"kind": [obj.get_kind_display(), None]})
+    obj.delete()
+    return event
 
 
 @dataclass

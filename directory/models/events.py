@@ -33,6 +33,7 @@ class EventKind(models.TextChoices):
     MANAGER_SET = "manager_set", "Primary manager changed"
     MANAGER_ADDED = "manager_added", "Additional manager added"
     MANAGER_REMOVED = "manager_removed", "Additional manager removed"
+    DELETED = "deleted", "Object deleted"
 
 
 MEMBERSHIP_KINDS = frozenset({EventKind.MEMBER_ADDED, EventKind.MEMBER_REMOVED})

@@ -36,9 +36,17 @@ from .mime import ensure_message_id, render_message
 from .reconnect import with_reconnect
 from .record import Retry, record_outcomes
 from .send import Outcome, plan, send_batch
-from .sweeper import sweep
+from .sweeper import purge_deleted, sweep
 
-__all__ = ["Outcome", "Retry", "deliver", "ensure_message_id", "render_message", "sweep"]
+__all__ = [
+    "Outcome",
+    "Retry",
+    "deliver",
+    "ensure_message_id",
+    "purge_deleted",
+    "render_message",
+    "sweep",
+]
 
 
 def deliver(ids: Sequence[int]) -> Retry | None:

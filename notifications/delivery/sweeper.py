@@ -74,3 +74,16 @@ def release_stale(now: datetime) -> list[int]:
         status=Status.RETRYING, next_attempt_at=now, last_error=INTERRUPTED
     )
     return released
+
+
+def purge_deleted(now: datetime | None = None) -> int:
+    """Remove rows deleted on the Outbox page longer than OUTBOX_RESTORE_HOURS ago, and with
+    them any sign-in credentials they still held."""
+    now = now or timezone.now()
+    before = now - timedelta(hours=settings.OUTBOX_RESTORE_HOURS)
+    purged, _ = OutgoingMessage.objects.filter(
+        status=Status.DELETED, deleted_at__lt=before
+    ).delete()
+    if purged:
+        log.info("Sweeper: %d deleted outbox rows purged", purged)
+    return purged

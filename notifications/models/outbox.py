@@ -24,6 +24,8 @@ class OutgoingMessage(models.Model):
         RETRYING = "retrying", "Retrying"
         SENT = "sent", "Sent"
         DEAD = "dead", "Failed"
+        # Deleted on the Outbox page: restorable for OUTBOX_RESTORE_HOURS, then purged.
+        DELETED = "deleted", "Deleted"
 
     store = models.ForeignKey(IdentityStore, on_delete=models.CASCADE, related_name="outbox")
     kind = models.CharField(max_length=32, default="change")
@@ -67,6 +69,9 @@ class OutgoingMessage(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
     envelope = models.TextField(blank=True)  # "; "-separated; empty: every To, CC and Bcc
+    # When the row was deleted on the Outbox page, and its status then (what Restore puts back).
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    status_before_delete = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -74,6 +79,11 @@ class OutgoingMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+    @property
+    def has_acting_credentials(self) -> bool:
+        """Whether the row carries an admin's sign-in (shown as a fact, never as a value)."""
+        return bool(self.acting_credentials)
 
     @property
     def in_progress(self) -> bool:

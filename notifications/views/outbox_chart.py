@@ -58,6 +58,7 @@ def daily_counts(store: IdentityStore, days: int = 14, today: date | None = None
     start = today - timedelta(days=days - 1)
     rows = (
         store.outbox.filter(created__date__gte=start - timedelta(days=1))
+        .exclude(status=Status.DELETED)
         .annotate(day=TruncDate("created", tzinfo=tz))
         .values("day")
         .annotate(

@@ -14,7 +14,7 @@ from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
-from .. import acting, acting_answers, exchange_basic, presets
+from .. import acting, acting_answers, delivery_health, exchange_basic, presets
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
@@ -82,6 +82,7 @@ def _render(
         "preset_not_chosen": applied == "",
         "basic_to_exchange": form.basic_to_exchange_online(),
         "exchange_notice": exchange_basic.NOTICE,
+        "failing": delivery_health.failing(store),
     }
     return render(request, "notifications/settings.html", context)
 

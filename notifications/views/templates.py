@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from core import confirm
 from identitystores.access import get_store_for_admin
 
+from .. import template_undo
 from ..compose import Content, load_templates, render_content
 from ..models import EmailTemplate
 from ..templating import sample_context
@@ -68,6 +69,7 @@ def template_list(request: HttpRequest, store_id: int) -> HttpResponse:
         "store": store,
         "templates": [(t, delete_question(t)) for t in EmailTemplate.objects.filter(store=store)],
         "delete_detail": DELETE_DETAIL,
+        "undo": template_undo.deleted(request, store),
         "nav": "stores",
         "store_nav": "directory_objects",
     }
@@ -119,8 +121,26 @@ def template_delete(request: HttpRequest, store_id: int, template_id: int) -> Ht
             detail=DELETE_DETAIL,
             context={"store": store, "nav": "stores", "store_nav": "directory_objects"},
         )
+    template_undo.remember(request, template)
     template.delete()
     messages.success(request, f"Template “{template}” deleted; the default applies again.")
+    return redirect("notifications:email_templates", store.pk)
+
+
+def template_restore(request: HttpRequest, store_id: int) -> HttpResponse:
+    """Undo delete: the override this admin deleted last in this store comes back as it was."""
+    store = get_store_for_admin(request, store_id)  # before the method check: no hint it exists
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    restored = template_undo.restore(request, store)
+    if restored is None:
+        messages.warning(
+            request,
+            "Nothing restored: there is no deleted override to bring back, or an override for "
+            "the same event and language exists again.",
+        )
+    else:
+        messages.success(request, f"Template “{restored}” restored.")
     return redirect("notifications:email_templates", store.pk)
 
 

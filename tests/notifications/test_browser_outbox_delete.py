@@ -37,7 +37,8 @@ def outbox_page(request, page: Page, live_server, transactional_db):
 
 
 def subjects_left() -> list[str]:
-    return sorted(OutgoingMessage.objects.values_list("subject", flat=True))
+    waiting = OutgoingMessage.objects.exclude(status=OutgoingMessage.Status.DELETED)
+    return sorted(waiting.values_list("subject", flat=True))
 
 
 def test_delete_asks_cancel_keeps_and_delete_removes(outbox_page, screenshot):
