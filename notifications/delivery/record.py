@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 Status = OutgoingMessage.Status
 
 FINAL_FIELDS = ["status", "sent_at", "server_reply", "last_error", "acting_credentials"]
-RETRY_FIELDS = ["status", "next_attempt_at", "last_error"]
+RETRY_FIELDS = ["status", "next_attempt_at", "last_error", "attempts"]
 TEXT_LIMIT = 500  # last_error / server_reply column size
 
 
@@ -52,9 +52,13 @@ def record_outcomes(outcomes: list[Outcome], claimed_at: datetime) -> Retry | No
     groups: dict[tuple, list[OutgoingMessage]] = defaultdict(list)
     for outcome in outcomes:
         row = outcome.row
+        if not outcome.tried:  # never handed to the server: the claim's attempt is given back
+            row.attempts -= 1
         if outcome.error is None:
             _mark_sent(row, outcome.result, now)
-        elif outcome.error.permanent or row.attempts >= settings.MAIL_MAX_ATTEMPTS:
+        elif outcome.tried and (
+            outcome.error.permanent or row.attempts >= settings.MAIL_MAX_ATTEMPTS
+        ):
             mark_dead(row, describe(outcome.error, exhausted=not outcome.error.permanent))
         else:
             row.status = Status.RETRYING

@@ -5,6 +5,7 @@ are registered whichever of them a caller imports first.
 """
 
 from .acting import ActingTrust
+from .lanes import SendLane
 from .outbox import OutgoingMessage
 from .settings import (
     EXCHANGE_ONLINE_SCOPE,
@@ -21,6 +22,7 @@ __all__ = [
     "EmailTemplate",
     "NotificationSettings",
     "OutgoingMessage",
+    "SendLane",
     "find_override",
     "split_addresses",
     "validate_language",

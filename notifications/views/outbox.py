@@ -13,6 +13,7 @@ from core import confirm
 from identitystores.access import get_store_for_admin
 
 from .. import outbox
+from ..delivery import lanes
 from ..models import OutgoingMessage
 from . import outbox_chart
 
@@ -49,6 +50,7 @@ def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
         "filters": [(key, label) for key, (label, _) in FILTERS.items()],
         "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
         "chart": outbox_chart.chart(store),
+        "lane": lanes.lane_state(store.pk),
     }
     return render(request, "notifications/outbox.html", context)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -16,9 +17,13 @@ from identitystores.access import get_store_for_admin
 
 from .. import acting
 from ..addresses import normalise_address
+from ..delivery import lanes
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
+from ..models import NotificationSettings
 from ..server_check import CheckResult, send_test_message
+from ..smtp_config import config_from_settings
+from ..tasks import dispatch
 from ..transports import TransportConfig
 from .settings_page import settings_for
 
@@ -50,6 +55,8 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
         username, password = credentials.from_session(request)
         config = dataclasses.replace(config, username=username, password=password)
     result = send_test_message(config, recipient, store_name=store.name, store_id=store.pk)
+    if result.ok:
+        _release_if_saved(store, form, config)
     outcome = "succeeded" if result.ok else "failed"
     audit.record(
         store,
@@ -58,6 +65,17 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
         [("Test Notification", f"{config.host}:{config.port} → {recipient}", result.message)],
     )
     return _respond(request, store, result, {})
+
+
+def _release_if_saved(store, form: NotificationSettingsForm, config: TransportConfig) -> None:
+    """A successful test of the saved settings proves their credentials: release mail held
+    because the server refused them. A test of unsaved edits proves nothing about the saved."""
+    saved = NotificationSettings.objects.filter(store=store).first()  # not the form's copy
+    if saved is None or config != config_from_settings(saved):
+        return
+    ids = lanes.release(store.pk)
+    if ids:
+        transaction.on_commit(lambda: dispatch(ids))
 
 
 def _may_use_sign_in(request: HttpRequest, store, config: TransportConfig) -> bool:
