@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -188,7 +189,7 @@ def _admit_store(lane: SendLane, budget: Budget, rows: list[OutgoingMessage]):
         return None, [], waiting
     grant = Grant(
         connections=min(free, len(admitted)),
-        starts=starts if found.per_minute else None,
+        starts=deque(starts) if found.per_minute else None,
         per_message=found.per_message,
         token=uuid.uuid4().hex,
     )

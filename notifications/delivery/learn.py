@@ -71,12 +71,13 @@ def _settle_store(lane: SendLane, budget: Budget, grant: Grant, outcomes: list[O
         lane.day_recipients = max(0, lane.day_recipients - unsent)
     if grant.learned_per_message:
         lane.learned_per_message = _lower(lane.learned_per_message, grant.learned_per_message)
+        lane.changed_at = to_datetime(now)
     if grant.refused_connections:
         _fewer_connections(lane, budget, grant, now)
     if grant.signal is not None:
         largest = max((recipients(o.row) for o in outcomes if o.signal), default=2)
         _apply(lane, budget, grant, now, largest)
-    elif any(o.error is None for o in outcomes):
+    elif not grant.learned_per_message and any(o.error is None for o in outcomes):
         _creep_up(lane, budget, now)
 
 
