@@ -35,6 +35,7 @@ BUDGET_FIELDS = (
     "max_recipients_per_day",
 )
 MARGIN = 0.02  # of a minute added to each window: clocks and sends are never exact
+SLACK = 0.05  # seconds added too: a message starts a little after its start time
 RECENT_CAP = 2000  # start times kept per lane; a higher per-minute budget paces evenly beyond
 
 
@@ -192,6 +193,7 @@ def _admit_store(lane: SendLane, budget: Budget, rows: list[OutgoingMessage]):
         starts=deque(starts) if found.per_minute else None,
         per_message=found.per_message,
         token=uuid.uuid4().hex,
+        planned=tuple(starts),
     )
     free_at = starts[-1] if starts else now
     lease = free_at + settings.MAIL_SENDING_STALE_SECONDS
@@ -203,7 +205,7 @@ def _schedule(lane: SendLane, found: Limits, rows: list[OutgoingMessage], now: f
     """Start times for the rows that may go within the horizon: at most `per_minute` messages
     in any minute (a message of more recipients than `per_message` is several), and at most
     `per_day` recipients a day. Returns (start times, rows admitted, whether the day is full)."""
-    window = minute() * (1 + MARGIN)
+    window = minute() * (1 + MARGIN) + SLACK
     horizon = now + min(0.25 * minute(), 5.0)
     recent = [t for t in lane.recent if t > now - window]
     cursor = max(now, epoch(lane.paused_until))

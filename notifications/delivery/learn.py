@@ -66,6 +66,9 @@ def settle(
 def _settle_store(lane: SendLane, budget: Budget, grant: Grant, outcomes: list[Outcome]) -> None:
     now = time.time()
     lane.connections = [c for c in lane.connections if c[0] != grant.token and c[2] > now]
+    if grant.planned:  # when messages really went, not when they were planned to
+        planned = set(grant.planned)
+        lane.recent = sorted([t for t in lane.recent if t not in planned] + grant.accepted)
     if grant.token:  # this batch was charged its recipients at admission: refund the unsent
         unsent = sum(recipients(o.row) for o in outcomes if o.error is not None)
         lane.day_recipients = max(0, lane.day_recipients - unsent)

@@ -31,6 +31,7 @@ class Grant:
     refused_connections: int = 0
     learned_per_message: int | None = None
     accepted: list[float] = field(default_factory=list)  # when each transaction was accepted
+    planned: tuple[float, ...] = ()  # the start times granted, replaced by `accepted` at settling
 
     @classmethod
     def open(cls) -> Grant:
