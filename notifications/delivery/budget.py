@@ -176,7 +176,9 @@ def _admit_store(lane: SendLane, budget: Budget, rows: list[OutgoingMessage]):
     live = [c for c in lane.connections if c[2] > now]
     free = found.connections - len(live)
     if free <= 0:
-        return None, [], Waiting(rows, stamp(max(min(c[1] for c in live), now + 0.05)))
+        # Free when the holder's last start time passed (unpaced: soon, a 60th of a minute).
+        soon = now + min(1.0, minute() / 60)
+        return None, [], Waiting(rows, stamp(max(min(c[1] for c in live), soon)))
     starts, admitted, day_full = _schedule(lane, found, rows, now)
     rest = rows[len(admitted) :]
     waiting = None

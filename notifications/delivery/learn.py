@@ -29,6 +29,11 @@ HELD_FOR = timedelta(days=36500)  # a held row is due only when its lane is rele
 DECREASE = 0.8  # multiplicative decrease of a learned rate after another throttle
 
 
+def longest_eta() -> timedelta:
+    """How far ahead a task may be queued: the longest retry delay, below the visibility timeout."""
+    return timedelta(seconds=settings.MAIL_RETRY_MAX_SECONDS)
+
+
 @dataclass(frozen=True)
 class Requeued:
     ids: list[int]
@@ -201,6 +206,8 @@ def requeue(waiting: list[Waiting], claimed_at: datetime) -> list[Requeued]:
         if wait.note:
             values["last_error"] = wait.note
         ours.filter(pk__in=ids).update(**values)
-        if wait.until is not None:
+        # A task queued hours ahead would outlive the broker's visibility timeout and come
+        # back early and often; the sweeper enqueues such rows once they are due.
+        if wait.until is not None and wait.until - now <= longest_eta():
             due.append(Requeued(ids, wait.until))
     return due

@@ -15,7 +15,7 @@ import re
 from ..transports import TransportError
 
 # A reply code and its enhanced status code, anywhere in the text ("addr: 452 4.5.3 …" too).
-_REPLY = re.compile(r"\b([245]\d\d)(?:[ -](\d\.\d{1,3}\.\d{1,3}))?")
+_REPLY = re.compile(r"\b([245]\d\d)(?=[ -]|$)(?:[ -](\d\.\d{1,3}\.\d{1,3}))?")
 _AUTH_CODES = ("5.7.139", "5.7.30", "5.7.3", "5.7.8")
 
 
@@ -32,10 +32,12 @@ THROTTLES = frozenset({Signal.CONNECTIONS, Signal.RATE, Signal.RECIPIENTS})
 
 def classify(error: TransportError) -> Signal | None:
     """The lane signal in `error`, or None for an ordinary failure of this message."""
+    if not error.reply:  # network trouble: nothing the server said
+        return None
     text = f"{error.reply} {error.message}"
-    if "AADSTS" in text and error.permanent:
+    if "AADSTS" in error.reply and error.permanent:
         return Signal.AUTH
-    found = _REPLY.search(error.reply or error.message)
+    found = _REPLY.search(error.reply)
     if found is None:
         return None
     return reply_signal(int(found.group(1)), found.group(2) or "", text.lower())

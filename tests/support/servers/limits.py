@@ -61,11 +61,13 @@ class LimitedSMTPServer(SMTPTestServer):
         return reply
 
     def connection_allowed(self, smtp: SMTP) -> bool:
-        """The oldest `connections` open sessions may send; a later one is one too many."""
+        """The oldest `connections` open sessions may send; a later one is one too many.
+        Sessions that never greeted (the controller's own readiness probe) do not count."""
         sessions = self._controller.sessions
         sessions[:] = [s for s in sessions if s.transport is not None]
-        self.most_connections = max(self.most_connections, len(sessions))
-        return smtp in sessions[: self.limits.connections]
+        greeted = [s for s in sessions if s.session is not None and s.session.host_name]
+        self.most_connections = max(self.most_connections, len(greeted))
+        return smtp in greeted[: self.limits.connections]
 
     def over_rate(self, now: float) -> bool:
         while self._accepted and self._accepted[0] <= now - self.limits.minute:
