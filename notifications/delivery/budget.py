@@ -166,6 +166,7 @@ def admit(rows: list[OutgoingMessage]) -> Admission:
 
 
 def _admit_store(lane: SendLane, budget: Budget, rows: list[OutgoingMessage]):
+    """(grant or None, rows to send now, Waiting or None) for one store's claimed rows."""
     now = time.time()
     _roll_day(lane, now)
     if lane.held_at is not None:
@@ -180,14 +181,7 @@ def _admit_store(lane: SendLane, budget: Budget, rows: list[OutgoingMessage]):
         soon = now + min(1.0, minute() / 60)
         return None, [], Waiting(rows, stamp(max(min(c[1] for c in live), soon)))
     starts, admitted, day_full = _schedule(lane, found, rows, now)
-    rest = rows[len(admitted) :]
-    waiting = None
-    if rest and day_full:
-        lane.deferred_until = stamp(day_start(now) + 1440 * minute())
-        lane.deferred_reason = "daily recipient limit"
-        waiting = Waiting(rest, lane.deferred_until)
-    elif rest:
-        waiting = Waiting(rest, lane.next_slot_at or stamp(now))
+    waiting = _rest(lane, rows[len(admitted) :], day_full, now)
     if not admitted:
         return None, [], waiting
     grant = Grant(
@@ -201,6 +195,17 @@ def _admit_store(lane: SendLane, budget: Budget, rows: list[OutgoingMessage]):
     lease = free_at + settings.MAIL_SENDING_STALE_SECONDS
     lane.connections = live + [[grant.token, free_at, lease]] * grant.connections
     return grant, admitted, waiting
+
+
+def _rest(lane: SendLane, rest: list[OutgoingMessage], day_full: bool, now: float):
+    """Rows not admitted wait for the lane's next start time, or for tomorrow."""
+    if not rest:
+        return None
+    if day_full:
+        lane.deferred_until = stamp(day_start(now) + 1440 * minute())
+        lane.deferred_reason = "daily recipient limit"
+        return Waiting(rest, lane.deferred_until)
+    return Waiting(rest, lane.next_slot_at or stamp(now))
 
 
 def _schedule(lane: SendLane, found: Limits, rows: list[OutgoingMessage], now: float):
@@ -223,8 +228,9 @@ def _schedule(lane: SendLane, found: Limits, rows: list[OutgoingMessage], now: f
         times = [
             cursor := _next_start(recent, cursor, found.per_minute, window) for _ in range(parts)
         ]
-        if times[0] > horizon:
-            del recent[len(recent) - parts :]
+        if times[0] > horizon:  # a later batch takes it: give its start times back
+            if found.per_minute:
+                del recent[len(recent) - parts :]
             cursor = times[0]
             break
         starts += times

@@ -28,5 +28,11 @@ def test_templating_imports_nothing_else_from_notifications():
 
 def test_models_package_exports_every_registered_model():
     registered = {model.__name__ for model in apps.get_app_config("notifications").get_models()}
-    assert registered == {"NotificationSettings", "OutgoingMessage", "ActingTrust", "EmailTemplate"}
+    assert registered == {
+        "NotificationSettings",
+        "OutgoingMessage",
+        "ActingTrust",
+        "EmailTemplate",
+        "SendLane",
+    }
     assert all(hasattr(notifications.models, name) for name in registered)
