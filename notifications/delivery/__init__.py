@@ -18,7 +18,8 @@ The path of one batch of row ids:
 - lease.py: the claim is a lease, extended from the claiming thread while a helper thread sends.
 - budget.py: each store's send lane admits what its sending limits allow now (connections,
   messages a minute, recipients a message and a day, across every worker); the rest waits,
-  untried. A store without limits or a lane costs one small query.
+  untried. It reads the stores' settings in the query the plan needs anyway, so a store
+  without limits or a lane costs nothing more.
 - send.py: rows by store and configuration, a few reused connections per store, paced by the
   lane's grant (pacing.py); mime.py renders each row once into the bytes on the wire.
 - learn.py: what the server signalled (throttling, a daily quota, refused credentials;
@@ -51,10 +52,11 @@ def deliver(ids: Sequence[int]) -> list[Retry]:
     rows = acting.hold_untrusted(rows, claimed_at)
     if not rows:
         return []
-    admission = budget.admit(rows)
+    saved = budget.settings_of({row.store_id for row in rows})
+    admission = budget.admit(rows, saved)
     later = learn.requeue(admission.waiting, claimed_at)
     if admission.sending:
-        grouped = plan(admission.sending)
+        grouped = plan(admission.sending, saved)
         ids_sent = [row.pk for row in admission.sending]
         send = lambda: send_batch(grouped, admission.grants)  # noqa: E731
         outcomes = lease.run_leased(send, ids_sent, claimed_at)

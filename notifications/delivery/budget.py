@@ -110,6 +110,20 @@ def _lower(a: int | None, b: int | None) -> int | None:
     return min(a, b) if a and b else (a or b)
 
 
+def settings_of(store_ids: set[int]) -> dict[int, NotificationSettings]:
+    """The stores' saved settings, each marked `has_lane`: the one query a batch needs for both
+    its lanes and its plan (send.plan)."""
+    lanes = SendLane.objects.filter(store_id=OuterRef("store_id"))
+    found = NotificationSettings.objects.filter(store_id__in=store_ids).annotate(
+        has_lane=Exists(lanes)
+    )
+    return {saved.store_id: saved for saved in found}
+
+
+def budget_of(saved: NotificationSettings) -> Budget:
+    return Budget(*(getattr(saved, name) for name in BUDGET_FIELDS))
+
+
 def budgets(store_ids: set[int]) -> dict[int, Budget]:
     """Stores among `store_ids` that have limits or a lane row, with their budget: one query."""
     found = (
@@ -142,9 +156,14 @@ def locked(store_id: int) -> Iterator[SendLane]:
 # -- admitting ------------------------------------------------------------------------------------
 
 
-def admit(rows: list[OutgoingMessage]) -> Admission:
-    """Split claimed rows into what may be sent now (with a grant per store) and what waits."""
-    found = budgets({row.store_id for row in rows})
+def admit(rows: list[OutgoingMessage], saved: dict[int, NotificationSettings]) -> Admission:
+    """Split claimed rows into what may be sent now (with a grant per store) and what waits.
+    `saved`: settings_of() the rows' stores."""
+    found = {
+        store_id: budget_of(store_settings)
+        for store_id, store_settings in saved.items()
+        if store_settings.has_lane or any(getattr(store_settings, f) for f in BUDGET_FIELDS)
+    }
     if not found:
         return Admission(sending=rows, grants={}, waiting=[])  # the cheap path: no lanes
     admission = Admission(sending=[], grants={}, waiting=[])

@@ -59,7 +59,8 @@ def settle(
             continue
         stopped = grant.signal is not None or grant.refused_connections > 0
         lane_rows = [o for o in store_outcomes if o.signal or (not o.tried and stopped)]
-        recorded += [o for o in store_outcomes if o not in lane_rows]
+        waits = {id(o) for o in lane_rows}
+        recorded += [o for o in store_outcomes if id(o) not in waits]
         with locked(store_id) as lane:
             _settle_store(lane, found.get(store_id, Budget()), grant, store_outcomes)
             until = _resume_at(lane, grant)

@@ -45,14 +45,16 @@ class Outcome:
     signal: Signal | None = None  # the error was the server throttling or refusing the store
 
 
-def plan(rows: list[OutgoingMessage]) -> Plan:
+def plan(rows: list[OutgoingMessage], saved: dict[int, NotificationSettings] | None = None) -> Plan:
     """Rows by store, then by the configuration they go out with (None: store not configured).
 
     Without SMTP user authentication each acting admin's credentials make a configuration of
-    their own; otherwise a store has exactly one. Reads the settings, so it runs before sending.
+    their own; otherwise a store has exactly one. Reads the settings (unless given, by store
+    id), so it runs before sending.
     """
-    stores = {row.store_id for row in rows}
-    saved = {s.store_id: s for s in NotificationSettings.objects.filter(store_id__in=stores)}
+    if saved is None:
+        stores = {row.store_id for row in rows}
+        saved = {s.store_id: s for s in NotificationSettings.objects.filter(store_id__in=stores)}
     grouped: Plan = defaultdict(lambda: defaultdict(list))
     for row in rows:
         config = _config(saved.get(row.store_id), row)
