@@ -269,6 +269,9 @@ MAIL_FAILING_ATTEMPTS = env.int("MAIL_FAILING_ATTEMPTS", default=3)
 MAIL_LOST_AFTER_SECONDS = env.float("MAIL_LOST_AFTER_SECONDS", default=60.0)
 # A row "sending" for this long belongs to a dead worker: it goes back to the queue.
 MAIL_SENDING_STALE_SECONDS = env.float("MAIL_SENDING_STALE_SECONDS", default=600.0)
+# The length of a "minute" for send lanes (notifications/delivery/lanes.py): sending limits per
+# minute and per day are counted in these. Only benchmarks and tests shorten it.
+DIRMGR_LANE_MINUTE_SECONDS = env.float("DIRMGR_LANE_MINUTE_SECONDS", default=60.0)
 
 # Where admins' settings may make this server connect (SMTP, token endpoint, Graph, LDAP):
 # "network-or-host[:port]" entries. Denied entries are refused; when the allowed list is set,

@@ -50,6 +50,32 @@ SMTP_FIELDS = (
 )
 
 
+LIMIT_FIELDS = (
+    "max_connections",
+    "max_messages_per_minute",
+    "max_recipients_per_message",
+    "max_recipients_per_day",
+)
+LIMIT_HELP = {
+    "max_connections": "At most this many connections at once. Exchange Online allows 3.",
+    "max_messages_per_minute": "Exchange Online allows 30 messages a minute per mailbox.",
+    "max_recipients_per_message": "Larger notifications are sent in parts. Exchange Online: 500.",
+    "max_recipients_per_day": "Mail beyond it waits for the next day (00:00 UTC). "
+    "Exchange Online: 10,000.",
+}
+
+
+def limit_field(label: str, maximum: int) -> forms.IntegerField:
+    """A sending limit: blank for none, else a whole number from 1."""
+    return forms.IntegerField(
+        label=label,
+        min_value=1,
+        max_value=maximum,
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "max": maximum, "placeholder": "No limit"}),
+    )
+
+
 def days_field() -> forms.IntegerField:
     return forms.IntegerField(
         label="Number of days",
@@ -64,6 +90,10 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
     port = forms.IntegerField(label="Port", min_value=1, max_value=65535, initial=25)
     ml_days_before = days_field()
     mb_days_before = days_field()
+    max_connections = limit_field("Concurrent connections", 100)
+    max_messages_per_minute = limit_field("Messages per minute", 1_000_000)
+    max_recipients_per_message = limit_field("Recipients per message", 100_000)
+    max_recipients_per_day = limit_field("Recipients per day", 100_000_000)
     smtp_password = SecretField("SMTP password")
     client_secret = SecretField("Client Secret")
     oauth_password = SecretField("Password")
@@ -87,7 +117,7 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
             "notify_group_owners", "notify_managers", "notify_added_member",
             "notify_removed_member", "notify_public_group_owners", "portal",
             "ml_on_join", "ml_on_leave", "ml_days_before_enabled", "ml_days_before",
-            "mb_same_as_membership", *MANAGED_BY_OWN,
+            "mb_same_as_membership", *MANAGED_BY_OWN, *LIMIT_FIELDS,
         ]  # fmt: skip
         field_classes = {"portal": formfields.ModelChoiceField}
         widgets = {
@@ -118,6 +148,7 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
             "to_recipients": "Separate multiple addresses with a semicolon (;). All email "
             "notifications generated for the identity store are sent to these recipients.",
             "cc_recipients": "Separate multiple addresses with a semicolon (;).",
+            **LIMIT_HELP,
         }
 
     def __init__(self, *args, store: IdentityStore, **kwargs):

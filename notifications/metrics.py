@@ -11,8 +11,6 @@ deferred rows per store), both served by the outbox's (store, status, created) i
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -23,13 +21,13 @@ from prometheus_client.registry import Collector
 
 from identitystores.models import IdentityStore
 
+from .delivery import lanes
 from .models import OutgoingMessage
 
 Status = OutgoingMessage.Status
 STORE_LABELS = ["store_id", "store"]
 # Not yet delivered nor given up: what an operator means by "the queue".
 WAITING = (Status.QUEUED, Status.SENDING, Status.RETRYING, Status.HELD)
-LANES_MODULE = "notifications.delivery.lanes"
 
 
 class OutboxCollector(Collector):
@@ -39,9 +37,7 @@ class OutboxCollector(Collector):
         stores = dict(IdentityStore.objects.order_by("pk").values_list("pk", "name"))
         yield _messages_by_status(stores)
         yield from _waiting(stores, timezone.now())
-        lanes = _lane_states(stores)
-        if lanes is not None:
-            yield lanes
+        yield _lane_states(stores)
 
 
 def _labels(stores: dict[int, str], store_id: int) -> list[str]:
@@ -106,27 +102,14 @@ def _store_gauge(name: str, documentation: str) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, labels=STORE_LABELS)
 
 
-def _lane_states(stores: dict[int, str]) -> GaugeMetricFamily | None:
-    """1 for each store's current lane state, from `lane_states()` of the sending lanes.
-
-    Nothing while this installation has no sending lanes. `lane_states()` is read as a mapping
-    of store id to the name of the state its lane is in.
-    """
-    states = lane_states()
-    if states is None:
-        return None
+def _lane_states(stores: dict[int, str]) -> GaugeMetricFamily:
+    """1 for each store's current lane state ("open", "paced", "held", "deferred"), for the
+    stores that have sending limits or a lane (see delivery/lanes.py)."""
     family = GaugeMetricFamily(
         "dirmgr_lane_state",
         "The sending lane state of each store (1 for the current state).",
         labels=[*STORE_LABELS, "state"],
     )
-    for store_id, state in sorted(states.items()):
-        family.add_metric([*_labels(stores, store_id), str(state)], 1)
+    for lane in sorted(lanes.lane_states(), key=lambda lane: lane.store_id):
+        family.add_metric([*_labels(stores, lane.store_id), lane.state], 1)
     return family
-
-
-def lane_states() -> dict[int, str] | None:
-    """The lanes' states, or None where the sending lanes are not installed."""
-    if importlib.util.find_spec(LANES_MODULE) is None:
-        return None
-    return dict(importlib.import_module(LANES_MODULE).lane_states())

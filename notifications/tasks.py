@@ -26,9 +26,9 @@ log = logging.getLogger("notifications.outbox")
 
 @shared_task(name="notifications.deliver", ignore_result=True)
 def deliver(ids: list[int]) -> int:
-    """Send the due rows among `ids`; rows that failed transiently come back at their retry time."""
-    retry = delivery.deliver(ids)
-    if retry is not None:
+    """Send the due rows among `ids`; rows that failed transiently come back at their retry time,
+    rows their store's send lane kept back when it opens again."""
+    for retry in delivery.deliver(ids):
         dispatch(retry.ids, eta=retry.eta)
     return len(ids)
 

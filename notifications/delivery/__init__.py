@@ -16,8 +16,14 @@ The path of one batch of row ids:
   the same row; attempts are counted here. acting.py then holds rows that would carry an
   admin's password somewhere that admin has not trusted.
 - lease.py: the claim is a lease, extended from the claiming thread while a helper thread sends.
-- send.py: rows by store and configuration, a few reused connections per store; mime.py renders
-  each row once into the bytes on the wire.
+- budget.py: each store's send lane admits what its sending limits allow now (connections,
+  messages a minute, recipients a message and a day, across every worker); the rest waits,
+  untried. It reads the stores' settings in the query the plan needs anyway, so a store
+  without limits or a lane costs nothing more.
+- send.py: rows by store and configuration, a few reused connections per store, paced by the
+  lane's grant (pacing.py); mime.py renders each row once into the bytes on the wire.
+- learn.py: what the server signalled (throttling, a daily quota, refused credentials;
+  signals.py) goes to the lane, and those rows wait without using up an attempt.
 - record.py: sent, retrying on the written schedule, or dead and audited; one UPDATE per
   distinct outcome. reconnect.py writes again on a new connection when the database session
   dropped after the server accepted the batch (else the sweeper would send it twice).
@@ -30,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import acting
-from . import lease
+from . import budget, learn, lease
 from .claim import claim_due
 from .mime import ensure_message_id, render_message
 from .reconnect import with_reconnect
@@ -49,12 +55,33 @@ __all__ = [
 ]
 
 
-def deliver(ids: Sequence[int]) -> Retry | None:
-    """Send whatever of `ids` is still due; the caller schedules the returned retry."""
+def deliver(ids: Sequence[int]) -> list[Retry]:
+    """Send whatever of `ids` is still due and the store's lane admits; the caller schedules
+    the returned retries (failed rows at their retry time, waiting rows when their lane opens)."""
     claimed_at, rows = claim_due(ids)
     rows = acting.hold_untrusted(rows, claimed_at)
     if not rows:
-        return None
-    grouped = plan(rows)
-    outcomes = lease.run_leased(lambda: send_batch(grouped), [row.pk for row in rows], claimed_at)
-    return with_reconnect(lambda: record_outcomes(outcomes, claimed_at), "Recording a batch")
+        return []
+    saved = budget.settings_of({row.store_id for row in rows})
+    admission = budget.admit(rows, saved)
+    later = learn.requeue(admission.waiting, claimed_at)
+    if admission.sending:
+        grouped = plan(admission.sending, saved)
+        ids_sent = [row.pk for row in admission.sending]
+        send = lambda: send_batch(grouped, admission.grants)  # noqa: E731
+        outcomes = lease.run_leased(send, ids_sent, claimed_at)
+        later += with_reconnect(
+            lambda: _settle(admission, outcomes, claimed_at), "Recording a batch"
+        )
+    return [Retry(item.ids, item.eta) for item in later]
+
+
+def _settle(admission: budget.Admission, outcomes: list[Outcome], claimed_at) -> list:
+    """After the server answered: the lanes learn, signalled rows wait, the rest is recorded.
+    Run again on a new connection if the database session dropped meanwhile."""
+    outcomes, waiting = learn.settle(admission.grants, outcomes)
+    later: list = learn.requeue(waiting, claimed_at)
+    retry = record_outcomes(outcomes, claimed_at)
+    if retry is not None:
+        later.append(retry)
+    return later

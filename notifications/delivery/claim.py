@@ -40,6 +40,9 @@ def claim_due(ids: Sequence[int]) -> tuple[datetime, list[OutgoingMessage]]:
 def _claim_chunk(ids: Sequence[int], now: datetime) -> list[int]:
     """One `UPDATE … WHERE <still due> RETURNING id` (PostgreSQL, SQLite ≥ 3.35).
 
+    Due: queued or retrying, and not kept for later (a retry time, or a send lane that paces,
+    defers or holds the store's mail).
+
     The condition is re-checked on the row itself, so of two concurrent claimers exactly one gets
     each row: PostgreSQL re-evaluates it after the other's commit, SQLite serialises writers.
     The statement's own RETURNING list is the only reliable way to know which rows were ours.
@@ -53,8 +56,9 @@ def _claim_chunk(ids: Sequence[int], now: datetime) -> list[int]:
         f"SET {qn('status')} = %s, {qn('claimed_at')} = %s, {qn('last_attempt_at')} = %s, "
         f"{qn('lease_until')} = %s, "
         f"{qn('attempts')} = {qn('attempts')} + 1 "
-        f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))}) AND ({qn('status')} = %s "
-        f"OR ({qn('status')} = %s AND {qn('next_attempt_at')} <= %s)) "
+        f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))}) "
+        f"AND {qn('status')} IN (%s, %s) "
+        f"AND ({qn('next_attempt_at')} IS NULL OR {qn('next_attempt_at')} <= %s) "
         f"RETURNING {qn('id')}"
     )
     until = connection.ops.adapt_datetimefield_value(lease.lease_end(now))

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 Status = OutgoingMessage.Status
 
 FINAL_FIELDS = ["status", "sent_at", "server_reply", "last_error", "acting_credentials"]
-RETRY_FIELDS = ["status", "next_attempt_at", "last_error"]
+RETRY_FIELDS = ["status", "next_attempt_at", "last_error", "attempts"]
 TEXT_LIMIT = 500  # last_error / server_reply column size
 
 
@@ -83,9 +83,11 @@ def _schedule(now: datetime) -> Callable[[int], datetime]:
 def _apply(outcome: Outcome, now: datetime, retry_at: Callable[[int], datetime]) -> None:
     """Set the row's status and reason from its outcome (in memory; written together later)."""
     row, error = outcome.row, outcome.error
+    if not outcome.tried:  # never handed to the server: the claim's attempt is given back
+        row.attempts -= 1
     if error is None:
         _mark_sent(row, outcome.result, now)
-    elif error.permanent or row.attempts >= settings.MAIL_MAX_ATTEMPTS:
+    elif outcome.tried and (error.permanent or row.attempts >= settings.MAIL_MAX_ATTEMPTS):
         mark_dead(row, describe(error, exhausted=not error.permanent))
     else:
         row.status = Status.RETRYING

@@ -5,6 +5,7 @@ are registered whichever of them a caller imports first.
 """
 
 from .acting import ActingTrust
+from .lanes import SendLane
 from .outbox import OutgoingMessage
 from .refusals import RecipientRefusal
 from .settings import (
@@ -23,6 +24,7 @@ __all__ = [
     "NotificationSettings",
     "OutgoingMessage",
     "RecipientRefusal",
+    "SendLane",
     "find_override",
     "split_addresses",
     "validate_language",

@@ -43,6 +43,21 @@ class NotificationSettings(models.Model):
     oauth_username = models.CharField("Username", max_length=254, blank=True)
     oauth_password = EncryptedTextField("Password")
 
+    # Advanced: sending limits (a send budget per store; blank = no limit). Enforced across
+    # every worker by the store's send lane (notifications/delivery/lanes.py).
+    max_connections = models.PositiveSmallIntegerField(
+        "Concurrent connections", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    max_messages_per_minute = models.PositiveIntegerField(
+        "Messages per minute", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    max_recipients_per_message = models.PositiveIntegerField(
+        "Recipients per message", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    max_recipients_per_day = models.PositiveIntegerField(
+        "Recipients per day", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+
     # Recipients: addresses joined with "; " (normalised, de-duplicated by the form)
     to_recipients = models.TextField("To:", blank=True)
     cc_recipients = models.TextField("CC:", blank=True)

@@ -14,6 +14,7 @@ from core.list_filters import page_of
 from identitystores.access import get_store_for_admin
 
 from .. import delivery_health, outbox
+from ..delivery import lanes
 from ..models import OutgoingMessage
 from ..outbox_filters import OutboxFilter
 from . import outbox_chart, row_recipients
@@ -46,6 +47,7 @@ def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
         "restore_hours": settings.OUTBOX_RESTORE_HOURS,
         "searched": any(request.GET.get(name) for name in ("q", "since", "until")),
         "page": _page(request, found.qs.order_by("-created", "-id")),
+        "lane": lanes.lane_state(store.pk),
     }
     if request.htmx:
         return render(request, "notifications/_outbox_list.html", context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,10 +18,14 @@ from identitystores.access import get_store_for_admin
 
 from .. import acting, exchange_basic
 from ..addresses import normalise_address
+from ..delivery import lanes
 from ..exchange_basic import signs_in_with_basic_to_exchange
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
+from ..models import NotificationSettings
 from ..server_check import CheckResult, send_test_message
+from ..smtp_config import config_from_settings
+from ..tasks import dispatch
 from ..transports import TransportConfig
 from .settings_page import settings_for
 
@@ -54,6 +59,8 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
     result = _with_exchange_notice(
         send_test_message(config, recipient, store_name=store.name, store_id=store.pk), config
     )
+    if result.ok:
+        _release_if_saved(store, form, config)
     outcome = "succeeded" if result.ok else "failed"
     audit.record(
         store,
@@ -77,6 +84,17 @@ def _with_exchange_notice(result: CheckResult, config: TransportConfig) -> Check
         return result
     guide_url = reverse("help", args=[exchange_basic.GUIDE])
     return dataclasses.replace(result, notice=notice, guide_url=guide_url)
+
+
+def _release_if_saved(store, form: NotificationSettingsForm, config: TransportConfig) -> None:
+    """A successful test of the saved settings proves their credentials: release mail held
+    because the server refused them. A test of unsaved edits proves nothing about the saved."""
+    saved = NotificationSettings.objects.filter(store=store).first()  # not the form's copy
+    if saved is None or config != config_from_settings(saved):
+        return
+    ids = lanes.release(store.pk)
+    if ids:
+        transaction.on_commit(lambda: dispatch(ids))
 
 
 def _may_use_sign_in(request: HttpRequest, store, config: TransportConfig) -> bool:

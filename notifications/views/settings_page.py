@@ -15,9 +15,11 @@ from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
 from .. import acting, acting_answers, delivery_health, exchange_basic, presets
+from ..delivery import lanes
 from ..form_rules import SECRET_LABELS
-from ..forms import NotificationSettingsForm
+from ..forms import SMTP_FIELDS, NotificationSettingsForm
 from ..models import NotificationSettings
+from ..tasks import dispatch
 
 
 def settings_for(store: IdentityStore) -> NotificationSettings:
@@ -47,7 +49,8 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
                 changes = form.audit_changes()
                 if changes:
                     audit.record(store, request.user, "notification settings changed", changes)
-            messages.success(request, "Notification settings saved.")
+                released = _release_held_mail(form)
+            messages.success(request, "Notification settings saved." + released)
             return redirect("notifications:settings", store.pk)
         messages.error(request, "The settings were not saved. Correct the fields marked below.")
     return _render(request, store, form)
@@ -85,6 +88,19 @@ def _render(
         "failing": delivery_health.failing(store),
     }
     return render(request, "notifications/settings.html", context)
+
+
+def _release_held_mail(form: NotificationSettingsForm) -> str:
+    """New SMTP settings release mail held because the server refused our credentials: the next
+    attempt shows whether they work (and holds the mail again, using no attempt, if not)."""
+    labels = {str(NotificationSettings._meta.get_field(n).verbose_name) for n in SMTP_FIELDS}
+    if not any(label in labels for label, _, _ in form.audit_changes()):
+        return ""
+    ids = lanes.release(form.instance.store_id)
+    if not ids:
+        return ""
+    transaction.on_commit(lambda: dispatch(ids))
+    return f" {len(ids):,} held messages are sent again with the new settings."
 
 
 def _record_destination(

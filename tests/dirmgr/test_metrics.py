@@ -1,8 +1,5 @@
 """``/metrics``: the outbox per store in Prometheus' format, behind a bearer token."""
 
-import importlib.machinery
-import sys
-import types
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -12,8 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from notifications import metrics as outbox_metrics
-from notifications.models import NotificationSettings, OutgoingMessage
+from notifications.models import NotificationSettings, OutgoingMessage, SendLane
 from tests.support.outbox import make_row
 
 Status = OutgoingMessage.Status
@@ -126,21 +122,15 @@ def test_only_get_is_answered(outbox):
     assert Client().post("/metrics", **BEARER).status_code == 405
 
 
-def test_lane_states_appear_when_the_sending_lanes_are_installed(outbox, contoso, monkeypatch):
-    lanes = types.ModuleType("tests_sending_lanes")
-    lanes.__spec__ = importlib.machinery.ModuleSpec("tests_sending_lanes", None)
-    lanes.lane_states = lambda: {contoso.pk: "paused"}
-    monkeypatch.setitem(sys.modules, "tests_sending_lanes", lanes)
-    monkeypatch.setattr(outbox_metrics, "LANES_MODULE", "tests_sending_lanes")
+def test_a_held_lane_is_scraped_with_its_state(outbox, contoso):
+    SendLane.objects.create(
+        store=contoso,
+        held_at=timezone.now(),
+        held_reason="authentication refused",
+        held_reply="535",
+    )
     found = scrape(Client(), **BEARER)
-    assert found[("dirmgr_lane_state", store(contoso, state="paused"))] == 1
-
-
-def test_no_lane_states_without_the_sending_lanes(outbox, monkeypatch):
-    monkeypatch.setattr(outbox_metrics, "LANES_MODULE", "notifications.delivery.no_such_module")
-    found = scrape(Client(), **BEARER)
-    assert not any(name == "dirmgr_lane_state" for name, _ in found)
-    assert any(name == "dirmgr_outbox_queue_depth" for name, _ in found)
+    assert found[("dirmgr_lane_state", store(contoso, state="held"))] == 1
 
 
 def test_prometheus_scrapes_it_over_http(live_server, transactional_db, contoso):

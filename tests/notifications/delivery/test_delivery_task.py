@@ -117,7 +117,8 @@ def test_it_retries_a_transient_failure_with_backoff(mail_settings, settings, me
 
 def test_it_gives_up_after_the_last_attempt(mail_settings, settings, memory_broker):
     settings.MAIL_MAX_ATTEMPTS = 2
-    mail_settings.server.data_reply = "421 4.7.0 Too many connections"
+    # A 4xx that is no throttling signal (421 would be: it uses no attempt, see test_lanes).
+    mail_settings.server.data_reply = "451 4.3.0 Temporary server error"
     [pk] = make_rows(mail_settings)
 
     tasks.deliver([pk])
@@ -128,10 +129,10 @@ def test_it_gives_up_after_the_last_attempt(mail_settings, settings, memory_brok
     assert row.status == Status.DEAD
     assert row.attempts == 2
     assert row.last_error.startswith("Gave up after 2 attempts. Last error:")
-    assert "421 4.7.0 Too many connections" in row.last_error
+    assert "451 4.3.0 Temporary server error" in row.last_error
     entry = AuditEntry.objects.get(store=mail_settings.store, action="notification not delivered")
     assert entry.field == "Group changed #0"
-    assert "421 4.7.0" in entry.new_value
+    assert "451 4.3.0" in entry.new_value
     assert len(memory_broker()) == 1  # only the first failure was scheduled again
 
 
@@ -189,7 +190,7 @@ def test_it_connects_with_the_acting_admins_credentials(
     assert list(raw) == [""]  # wiped in the database, not only on the object
 
 
-def test_it_stops_hammering_a_server_that_refuses_the_credentials(
+def test_it_holds_the_stores_mail_when_the_server_refuses_the_credentials(
     mail_settings, smtp_server, settings, memory_broker
 ):
     server = smtp_server(users={"relay": "right"})
@@ -204,13 +205,13 @@ def test_it_stops_hammering_a_server_that_refuses_the_credentials(
 
     tasks.deliver(ids)
 
-    statuses = [row.status for row in rows(ids)]
-    assert statuses.count(Status.DEAD) == 6  # 2 connections x 3 failures in a row
-    assert statuses.count(Status.RETRYING) == 4
-    assert len(server.auth_attempts) == 6
+    # The first refusal holds the store's mail: nothing dead, no attempt used, nothing queued.
+    assert [(row.status, row.attempts) for row in rows(ids)] == [(Status.QUEUED, 0)] * 10
+    assert len(server.auth_attempts) <= 2  # one per connection at most
     for row in rows(ids):
         assert "wrong-password-123" not in row.last_error
-        assert "535" in row.last_error
+        assert row.last_error == "Held: the server refused our credentials (535 5.7.8)."
+    assert memory_broker() == []
     assert not AuditEntry.objects.filter(new_value__contains="wrong-password-123").exists()
 
 

@@ -102,6 +102,7 @@ class SMTPTestServer:
     after_data: Callable[[int], None] | None = None
 
     def __post_init__(self):
+        self.handler_class = _Handler
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         if self.mode != "plain" and self.tls_context is None:
@@ -117,7 +118,7 @@ class SMTPTestServer:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> SMTPTestServer:
-        handler = _Handler(self)
+        handler = self.handler_class(self)
         offered = set(self.mechanisms) if (self.users or self.token_checker) else set()
         if not self.token_checker:
             offered.discard("XOAUTH2")
