@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from core.chunks import chunks
@@ -23,10 +24,23 @@ from directory.models import AdditionalOwner, DirectoryObject, GroupMembership
 from directory.synced import SYNC_ACTOR, delete_object
 from identitystores.models import IdentityStore
 
+from .errors import EntraError
 from .mapping import SOURCE, Entry, Kind
 
 log = logging.getLogger(__name__)
 BATCH = 500
+MASS_DELETE_MINIMUM = 5  # below this many objects a fraction does not mean "mass" deletion
+
+
+def _guard(gone: int, total: int) -> None:
+    """A complete round that would delete most of the store more likely lost its permissions
+    than its users: stop before changing anything (as LDAP sync does)."""
+    limit = settings.LDAP_SYNC_MAX_DELETE_FRACTION
+    if total >= MASS_DELETE_MINIMUM and gone > total * limit:
+        raise EntraError(
+            f"Sync stopped: {gone} of {total} objects are no longer listed by Microsoft Graph. "
+            "Check the app registration's permissions; nothing was changed."
+        )
 
 
 class Applier:
@@ -58,6 +72,7 @@ class Applier:
         if self.complete:
             named = {e.id for e in entries if not e.gone}
             gone |= set(self.ids) - named
+            _guard(len(gone), len(self.ids))
         for obj in DirectoryObject.objects.filter(store=self.store, external_id__in=gone):
             obj.store = self.store
             delete_object(obj)

@@ -51,6 +51,8 @@ def test_connection(conn: EntraConnection) -> TestReport:
             + " Or turn off write-back."
         )
         return report
+    if conn.write_back:
+        report.lines.append("✓ May write member and owner changes back (GroupMember.ReadWrite.All)")
     report.ok = True
     return report
 

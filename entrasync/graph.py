@@ -102,7 +102,16 @@ class GraphClient:
 
     # --- requests -------------------------------------------------------------------------
     def url(self, path: str) -> str:
-        return path if path.startswith("https://") else f"{self.root}{path}"
+        """`path` under the Graph root. A link Graph hands back (next page, delta) must point
+        at the same Graph host: the bearer token goes with it."""
+        if not path.startswith("https://"):
+            return f"{self.root}{path}"
+        if urlsplit(path).netloc != urlsplit(self.root).netloc:
+            raise EntraError(
+                f"Microsoft Graph sent a link to another host ({urlsplit(path).netloc}); "
+                "it was not followed."
+            )
+        return path
 
     def request(self, method: str, path: str, body: dict | None = None) -> dict | None:
         """One Graph call; the JSON answer (None for 204). Raises `EntraError`."""

@@ -115,16 +115,16 @@ class Import:
 
 
 @transaction.atomic
-def bulk_import(
-    store: IdentityStore, users: Iterable[list[dict]], groups: Iterable[list[dict]]
-) -> dict[str, int]:
-    """Import the users round, then the groups round; returns the counts."""
+def bulk_import(store: IdentityStore, pages: Iterable[tuple[str, list[dict]]]) -> dict[str, int]:
+    """Import the pages of the users round, then of the groups round, each given as
+    ("users" | "groups", page); returns the counts."""
     state = Import(store)
     with large_cache():
-        for page in users:
-            state.users(page)
-        for page in groups:
-            state.groups_page(page)
+        for kind, page in pages:
+            if kind == "users":
+                state.users(page)
+            else:
+                state.groups_page(page)
         state.finish()
     audit.record(
         store,

@@ -34,6 +34,7 @@ from .graph import GraphClient
 from .importer import bulk_import
 from .mapping import GROUPS_DELTA, SOURCE, USERS_DELTA, Entry, Kind, merge
 from .models import EntraConnection, EntraSyncStatus
+from .prefetch import prefetched
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,7 @@ def _run(store, status, client: GraphClient, full: bool) -> SyncResult:
 
 def _import(store, status, client: GraphClient) -> SyncResult:
     links = _Links()
-    users = _pages(client, USERS_DELTA, links, "users")
-    groups = _pages(client, GROUPS_DELTA, links, "groups")
-    counts = bulk_import(store, users, groups)
+    counts = bulk_import(store, prefetched(_both_rounds(client, links)))
     _keep(status, links)
     status.last_full = timezone.now()
     return SyncResult("import", counts)
@@ -126,6 +125,13 @@ def _pages(client: GraphClient, url: str, links: _Links, name: str) -> Iterator[
         if delta_link:
             setattr(links, name, delta_link)
         yield page
+
+
+def _both_rounds(client: GraphClient, links: _Links) -> Iterator[tuple[str, list[dict]]]:
+    """The users round, then the groups round: a group's user members are then always known."""
+    for url, name in ((USERS_DELTA, "users"), (GROUPS_DELTA, "groups")):
+        for page in _pages(client, url, links, name):
+            yield name, page
 
 
 def _round(client: GraphClient, url: str, kind: str, links: _Links, name: str) -> list[Entry]:

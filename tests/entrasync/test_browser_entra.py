@@ -66,7 +66,9 @@ def test_it_connects_tests_saves_syncs_and_shows_users(bob_page: Page, graph, sc
     expect(status).to_contain_text("5 users")
     screenshot("entra/03-synced")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Directory", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Directory", exact=True
+    ).click()
     expect(page.get_by_text("Alice Engineer")).to_be_visible()
     expect(page.get_by_text("Engineering", exact=True)).to_be_visible()
     screenshot("entra/04-directory-users")

@@ -26,6 +26,7 @@ def test_it_reports_a_working_connection(graph):
         f"✓ Signed in to tenant {graph.tenant} as application {graph.client_id}",
         "✓ May read users (User.Read.All)",
         "✓ May read groups and their members (Group.Read.All)",
+        "✓ May write member and owner changes back (GroupMember.ReadWrite.All)",
     ]
 
 

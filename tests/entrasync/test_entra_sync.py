@@ -191,3 +191,35 @@ def test_a_member_group_seen_after_its_group_is_linked(entra_store, graph):
     sync_store(entra_store)
 
     assert late in member_ids(obj(entra_store, ALL_STAFF))
+
+
+def test_a_first_import_that_fails_midway_keeps_nothing(entra_store, graph, settings):
+    settings.ENTRA_GRAPH_MAX_WAIT_SECONDS = 5
+    graph.retry_after = 600
+    graph.throttle(1)
+
+    with pytest.raises(EntraError, match="asked to wait 600 s"):
+        sync_store(entra_store)
+
+    assert not DirectoryObject.objects.filter(store=entra_store).exists()
+    assert EntraSyncStatus.objects.get(store=entra_store).users_delta_link == ""
+
+
+def test_a_complete_pass_that_would_delete_most_objects_stops(synced, graph):
+    graph.expire_delta_tokens()
+    for object_id in (ALICE, BOB, CAROL, DAVE, ALL_STAFF):
+        graph.delete(object_id)
+
+    with pytest.raises(EntraError, match="Sync stopped: 5 of 7 objects are no longer listed"):
+        sync_store(synced)
+
+    assert DirectoryObject.objects.filter(store=synced).count() == 7
+
+
+def test_a_link_to_another_host_is_not_followed(synced, graph):
+    status = EntraSyncStatus.objects.get(store=synced)
+    status.users_delta_link = "https://elsewhere.test/v1.0/users/delta?$deltatoken=1"
+    status.save()
+
+    with pytest.raises(EntraError, match=r"link to another host \(elsewhere.test\)"):
+        sync_store(synced)
