@@ -104,7 +104,7 @@ class Applier:
                 entry.kind,
                 external_id=entry.id,
                 source=SOURCE,
-                **entry.values,
+                **({"name": entry.id} | entry.values),
             )
         except ChangeError as exc:
             self._reject(entry.id, exc)

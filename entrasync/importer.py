@@ -68,12 +68,14 @@ class Import:
         if not raws:
             return
         rows = []
+        private = DirectoryObject.SecurityType.PRIVATE if kind == Kind.GROUP else ""
         for raw in raws:
             v = values(raw)
-            security = v.get("security_type", "")
-            language = v.get("language", self.template.language)
-            rows.append((kind, v["name"], v["email"], v.get("mail_enabled", True), language,
-                         security, raw["id"]))  # fmt: skip
+            rows.append((
+                kind, v.get("name", raw["id"]), v.get("email", ""), v.get("mail_enabled", True),
+                v.get("language", self.template.language), v.get("security_type", private),
+                raw["id"],
+            ))  # fmt: skip
         insert(DirectoryObject, rows, fields=FIELDS, template=self.template)
         found = DirectoryObject.objects.filter(
             store=self.store, external_id__in=[r["id"] for r in raws]

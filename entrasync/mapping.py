@@ -14,6 +14,7 @@ GROUP_SELECT = "id,displayName,mail,mailEnabled,visibility,members,owners"
 USERS_DELTA = f"/users/delta?$select={USER_SELECT}"
 GROUPS_DELTA = f"/groups/delta?$select={GROUP_SELECT}"
 Kind = DirectoryObject.Kind
+SecurityType = DirectoryObject.SecurityType
 
 
 def removed(entry: dict) -> bool:
@@ -21,14 +22,18 @@ def removed(entry: dict) -> bool:
 
 
 def user_values(entry: dict) -> dict:
-    """A user's attributes. The address is `mail` (the mailbox); a user without one is kept
-    but never mailed (its userPrincipalName is a sign-in name, not necessarily a mailbox).
-    A disabled account (`accountEnabled` false) is mailed nothing."""
-    values = {
-        "name": (entry.get("displayName") or entry.get("userPrincipalName") or entry["id"])[:256],
-        "email": (entry.get("mail") or "")[:254],
-        "mail_enabled": entry.get("accountEnabled") is not False,
-    }
+    """A user's attributes, from the properties the entry carries (a delta entry may carry
+    only what changed). The address is `mail` (the mailbox); a user without one is kept but
+    never mailed (its userPrincipalName is a sign-in name, not necessarily a mailbox). A
+    disabled account (`accountEnabled` false) is mailed nothing."""
+    values = {}
+    name = entry.get("displayName") or entry.get("userPrincipalName")
+    if name:
+        values["name"] = name[:256]
+    if "mail" in entry:
+        values["email"] = (entry["mail"] or "")[:254]
+    if "accountEnabled" in entry:
+        values["mail_enabled"] = entry["accountEnabled"] is not False
     language = (entry.get("preferredLanguage") or "").split("-")[0].lower()
     if language:
         values["language"] = language[:16]
@@ -36,16 +41,18 @@ def user_values(entry: dict) -> dict:
 
 
 def group_values(entry: dict) -> dict:
-    """A group's attributes. Public visibility makes it a public group (its owners are told of
-    membership changes); Private and HiddenMembership make it private."""
-    visibility = (entry.get("visibility") or "").lower()
-    public = DirectoryObject.SecurityType.PUBLIC
-    private = DirectoryObject.SecurityType.PRIVATE
-    return {
-        "name": (entry.get("displayName") or entry["id"])[:256],
-        "email": (entry.get("mail") or "")[:254] if entry.get("mailEnabled") else "",
-        "security_type": public if visibility == "public" else private,
-    }
+    """A group's attributes, from the properties the entry carries. Public visibility makes it
+    a public group (its owners are told of membership changes); Private and HiddenMembership
+    make it private. Its address counts only while it is mail-enabled."""
+    values = {}
+    if entry.get("displayName"):
+        values["name"] = entry["displayName"][:256]
+    if "mail" in entry or "mailEnabled" in entry:
+        values["email"] = (entry.get("mail") or "")[:254] if entry.get("mailEnabled") else ""
+    if "visibility" in entry:
+        public = (entry["visibility"] or "").lower() == "public"
+        values["security_type"] = SecurityType.PUBLIC if public else SecurityType.PRIVATE
+    return values
 
 
 @dataclass
@@ -83,11 +90,10 @@ class Entry:
             return
         self.gone = False
         if self.kind == Kind.USER:
-            self.values = user_values(raw)
+            self.values |= user_values(raw)
             self.manager.take(raw.get("manager@delta"))
         else:
-            if "displayName" in raw or not self.values:
-                self.values = group_values(raw)
+            self.values |= group_values(raw)
             self.members.take(raw.get("members@delta"))
             self.owners.take(raw.get("owners@delta"))
 

@@ -223,3 +223,22 @@ def test_a_link_to_another_host_is_not_followed(synced, graph):
 
     with pytest.raises(EntraError, match=r"link to another host \(elsewhere.test\)"):
         sync_store(synced)
+
+
+def test_a_delta_entry_with_only_what_changed_keeps_the_rest(synced):
+    """With `Prefer: return=minimal` Graph sends only changed properties: absent ones stay."""
+    from entrasync.apply import Applier
+    from entrasync.mapping import Kind, merge
+
+    entries: dict = {}
+    merge(entries, Kind.USER, [{"id": ALICE, "manager@delta": [{"id": DAVE}]}])
+    merge(entries, Kind.GROUP, [{"id": ENGINEERING, "members@delta": [{"id": ERIN}]}])
+
+    Applier(synced, complete=False).apply(list(entries.values()))
+
+    alice = obj(synced, ALICE)
+    assert (alice.name, alice.email) == ("Alice Engineer", "alice@fabrikam.test")
+    assert alice.primary_manager == obj(synced, DAVE)
+    engineering = obj(synced, ENGINEERING)
+    assert (engineering.name, engineering.email) == ("Engineering", "eng@fabrikam.test")
+    assert member_ids(engineering) == sorted([ALICE, BOB, ERIN])
