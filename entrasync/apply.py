@@ -47,13 +47,13 @@ class Applier:
     def __init__(self, store: IdentityStore, *, complete: bool) -> None:
         self.store = store
         self.complete = complete
-        rows = DirectoryObject.objects.filter(store=store, source=SOURCE)
-        self.ids: dict[str, int] = dict(rows.values_list("external_id", "pk"))
+        self.ids: dict[str, int] = {}
         self.counts = dict.fromkeys(
             ("created", "updated", "deleted", "references", "rejected", "unresolved"), 0
         )
 
     def apply(self, entries: list[Entry]) -> dict[str, int]:
+        self.ids = self._known_ids(entries)
         with hooks.batch():
             self._deletions(entries)
             present = [e for e in entries if not e.gone]
@@ -64,6 +64,22 @@ class Applier:
                 with transaction.atomic(), changes.records_in_bulk():
                     self._references(batch)
         return self.counts
+
+    def _known_ids(self, entries: list[Entry]) -> dict[str, int]:
+        """Graph id → our id: of every object for a complete round (what it does not name is
+        gone), else only of the objects the round names, directly or in a relationship."""
+        rows = DirectoryObject.objects.filter(store=self.store, source=SOURCE)
+        if self.complete:
+            return dict(rows.values_list("external_id", "pk"))
+        named = set()
+        for entry in entries:
+            named.add(entry.id)
+            for links in (entry.members, entry.owners, entry.manager):
+                named.update(links.added, links.removed)
+        found: dict[str, int] = {}
+        for batch in chunks(sorted(named), BATCH):
+            found.update(rows.filter(external_id__in=batch).values_list("external_id", "pk"))
+        return found
 
     # --- objects ------------------------------------------------------------------------------
     def _deletions(self, entries: list[Entry]) -> None:
