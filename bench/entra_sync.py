@@ -218,7 +218,11 @@ def measure(args, pipe, base_url: str, values: int, ca_pem: str, workdir: str) -
     plan = pipe.recv()
     print(f"changes made in the tenant: {plan}", flush=True)
     incremental = sync_store(store)
-    print(f"incremental sync: {incremental.counts} in {incremental.duration:.2f} s", flush=True)
+    phases = {k: round(v, 2) for k, v in incremental.timings.items()}
+    print(
+        f"incremental sync: {incremental.counts} in {incremental.duration:.2f} s {phases}",
+        flush=True,
+    )
     assert incremental.kind == "incremental", incremental.kind
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -48,6 +48,9 @@ class Applier:
         self.store = store
         self.complete = complete
         self.ids: dict[str, int] = {}
+        self.members: dict[int, set[int]] = {}
+        self.extra_owners: dict[int, set[int]] = {}
+        self.others: dict[int, DirectoryObject] = {}
         self.counts = dict.fromkeys(
             ("created", "updated", "deleted", "references", "rejected", "unresolved"), 0
         )
@@ -140,6 +143,7 @@ class Applier:
                 store=self.store, external_id__in=[e.id for e in batch]
             )
         }
+        self._preload(batch, [o.pk for o in objects.values() if o.kind == Kind.GROUP])
         for entry in batch:
             obj = objects.get(entry.id)
             if obj is None:
@@ -152,6 +156,20 @@ class Applier:
                     self._owners(obj, entry)
             except ChangeError as exc:
                 self._reject(entry.id, exc)
+
+    def _preload(self, batch: list[Entry], groups: list[int]) -> None:
+        """The batch's current members and additional owners in two queries, and every object
+        its relationships name in one, instead of queries per change."""
+        self.members = _edges(GroupMembership, "group_id", "member_id", groups)
+        self.extra_owners = _edges(AdditionalOwner, "group_id", "owner_id", groups)
+        named = {
+            self.ids.get(ext)
+            for entry in batch
+            for links in (entry.members, entry.owners, entry.manager)
+            for ext in (*links.added, *links.removed)
+        } - {None}
+        found = DirectoryObject.objects.in_bulk(named) if named else {}
+        self.others = {pk: self._own(obj) for pk, obj in found.items()}
 
     def _wanted(self, current: set[int], links, self_pk: int) -> list[int]:
         """The ids a relationship should hold after this round, in Graph's order."""
@@ -177,9 +195,7 @@ class Applier:
             self.counts["references"] += 1
 
     def _members(self, group: DirectoryObject, entry: Entry) -> None:
-        current = set(
-            GroupMembership.objects.filter(group=group).values_list("member_id", flat=True)
-        )
+        current = self.members.get(group.pk, set())
         wanted = self._wanted(current, entry.members, group.pk)
         for pk in current - set(wanted):
             changes.remove_member(group, self._get(pk), SYNC_ACTOR)
@@ -190,7 +206,7 @@ class Applier:
     def _owners(self, group: DirectoryObject, entry: Entry) -> None:
         """Entra ID owners have no order: the primary owner stays while still an owner, else
         the first owner Graph lists becomes primary; the others are additional owners."""
-        extra = set(AdditionalOwner.objects.filter(group=group).values_list("owner_id", flat=True))
+        extra = self.extra_owners.get(group.pk, set())
         current = extra | ({group.primary_owner_id} - {None})
         wanted = self._wanted(current, entry.owners, group.pk)
         if set(wanted) == current:
@@ -206,9 +222,21 @@ class Applier:
         self.counts["references"] += len(current ^ set(wanted))
 
     def _get(self, pk: int | None) -> DirectoryObject | None:
-        return None if pk is None else self._own(DirectoryObject.objects.get(pk=pk))
+        if pk is None:
+            return None
+        if pk not in self.others:
+            self.others[pk] = self._own(DirectoryObject.objects.get(pk=pk))
+        return self.others[pk]
 
     def _own(self, obj: DirectoryObject) -> DirectoryObject:
         """Objects are read by store, so they share its instance (one query saved per change)."""
         obj.store = self.store
         return obj
+
+
+def _edges(model, key: str, value: str, pks: list[int]) -> dict[int, set[int]]:
+    """`key` → set of `value` for the rows of `model` whose `key` is in `pks`."""
+    edges: dict[int, set[int]] = {}
+    for owner, other in model.objects.filter(**{f"{key}__in": pks}).values_list(key, value):
+        edges.setdefault(owner, set()).add(other)
+    return edges

@@ -48,6 +48,7 @@ class SyncResult:
     kind: str
     counts: dict[str, int] = field(default_factory=dict)
     duration: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for tuning
 
 
 @dataclass
@@ -110,13 +111,17 @@ def _complete(store, status, client: GraphClient, kind: str) -> SyncResult:
 
 def _delta(store, status, client: GraphClient) -> SyncResult:
     links = _Links()
+    clock = time.monotonic()
     entries = _round(client, status.users_delta_link, Kind.USER, links, "users")
     entries += _round(client, status.groups_delta_link, Kind.GROUP, links, "groups")
+    timings = {"read_s": time.monotonic() - clock}
+    clock = time.monotonic()
     counts = Applier(store, complete=False).apply(entries)
+    timings["apply_s"] = time.monotonic() - clock
     counts["read"] = len(entries)
     _keep(status, links)
     status.last_incremental = timezone.now()
-    return SyncResult("incremental", counts)
+    return SyncResult("incremental", counts, timings=timings)
 
 
 def _pages(client: GraphClient, url: str, links: _Links, name: str) -> Iterator[list[dict]]:
