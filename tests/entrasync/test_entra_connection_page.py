@@ -94,3 +94,18 @@ def test_sync_now_needs_a_saved_connection(bob_client, fabrikam):
     response = bob_client.post(reverse("entrasync:sync_now", args=[fabrikam.pk]), follow=True)
 
     assert "Save the Entra ID connection before syncing." in response.content.decode()
+
+
+def test_the_general_page_shows_the_sync_line(bob_client, synced):
+    page = bob_client.get(reverse("identitystores:edit", args=[synced.pk])).content.decode()
+
+    assert "Directory sync:" in page
+    assert "last import" in page
+    assert "5 users" in page
+    assert reverse("entrasync:connection", args=[synced.pk]) in page
+
+
+def test_the_general_page_says_when_nothing_is_saved(bob_client, fabrikam):
+    page = bob_client.get(reverse("identitystores:edit", args=[fabrikam.pk])).content.decode()
+
+    assert "no Entra ID connection saved yet." in page
