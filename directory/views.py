@@ -38,7 +38,11 @@ from .views_delete import DELETE_DETAIL, delete_question
 Kind = DirectoryObject.Kind
 PAGE_SIZE = 50
 # Stores whose objects come from an LDAP server by sync (their Directory connection page).
-SYNCED_TYPES = {IdentityStore.Type.ACTIVE_DIRECTORY, IdentityStore.Type.LDAP}
+SYNCED_TYPES = {
+    IdentityStore.Type.ACTIVE_DIRECTORY,
+    IdentityStore.Type.LDAP,
+    IdentityStore.Type.ENTRA_ID,
+}
 
 
 def directory_list(request: HttpRequest, store_id: int) -> HttpResponse:

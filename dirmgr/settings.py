@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "lifecycle",
     "ldapsync",
+    "entrasync",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,10 @@ CELERY_BEAT_SCHEDULE["ldap-sync"] = {
     "task": "ldapsync.sync_all",
     "schedule": env.float("LDAP_SYNC_INTERVAL_SECONDS", default=300.0),
 }
+CELERY_BEAT_SCHEDULE["entra-sync"] = {
+    "task": "entrasync.sync_all",
+    "schedule": env.float("ENTRA_SYNC_INTERVAL_SECONDS", default=300.0),
+}
 CELERY_TASK_ROUTES = {
     "notifications.deliver": {"queue": "mail"},
     "notifications.sweep_outbox": {"queue": "mail"},
@@ -332,3 +337,10 @@ LDAP_SYNC_MAX_DELETE_FRACTION = env.float("LDAP_SYNC_MAX_DELETE_FRACTION", defau
 # Directory users signing in for the first time get no role unless this is set: then they become
 # administrators of the store they signed in with.
 LDAP_SIGNIN_GRANT_ROLE = env.bool("LDAP_SIGNIN_GRANT_ROLE", default=False)
+
+# Microsoft Entra ID stores (entrasync, docs/entra-id.md). Incremental (delta) sync runs every
+# ENTRA_SYNC_INTERVAL_SECONDS. Graph's throttling answers (429, 503) are retried after the
+# Retry-After they give, at most ENTRA_GRAPH_RETRIES times and never longer than
+# ENTRA_GRAPH_MAX_WAIT_SECONDS per wait (a longer one fails the pass; the next one resumes).
+ENTRA_GRAPH_RETRIES = env.int("ENTRA_GRAPH_RETRIES", default=5)
+ENTRA_GRAPH_MAX_WAIT_SECONDS = env.float("ENTRA_GRAPH_MAX_WAIT_SECONDS", default=120.0)

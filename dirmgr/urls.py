@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("catcher.urls")),
     path("", include("ldapsync.urls")),
+    path("", include("entrasync.urls")),
     path("", include("lifecycle.urls")),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),

@@ -12,14 +12,14 @@ import logging
 from django.db.models import prefetch_related_objects
 
 from directory import changes
-from directory.changes import Actor, ChangeError
+from directory.changes import ChangeError
 from directory.models import (
     AdditionalManager,
     AdditionalOwner,
     DirectoryObject,
     GroupMembership,
-    Route,
 )
+from directory.synced import SYNC_ACTOR
 from identitystores.models import IdentityStore
 
 from .importer import resolve_references
@@ -27,7 +27,6 @@ from .mapping import Record
 from .models import DirectoryConnection
 
 log = logging.getLogger("ldapsync.apply")  # one logger for both passes of a sync
-SYNC_ACTOR = Actor(route=Route.DIRECTORY_SYNC)
 
 
 class LinkApplier:

@@ -6,9 +6,9 @@ change anyone made. The import therefore writes rows in bulk and records one his
 the counts; from then on every difference sync finds goes through `directory.changes` with
 the "directory-sync" route and notifies per the store's rules.
 
-Rows are written with plain multi-row INSERTs (`importer_sql`), not model instances: at 100,000
-objects and 2 million memberships, preparing model instances would cost more than reading the
-directory. Column values still come from the model fields (defaults, `auto_now`, conversions),
+Rows are written with plain multi-row INSERTs (`directory.bulk_sql`), not model instances: at
+100,000 objects and 2 million memberships, preparing model instances would cost more than reading
+the directory. Column values still come from the model fields (defaults, `auto_now`, conversions),
 so a field added to a model later is filled as the ORM would fill it.
 """
 
@@ -20,11 +20,11 @@ from dataclasses import replace
 from django.db import connection as db
 from django.db import transaction
 
+from directory.bulk_sql import executemany, insert, large_cache, statement, update
 from directory.models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
 from identitystores import audit
 from identitystores.models import IdentityStore
 
-from .importer_sql import executemany, insert, large_cache, statement, update
 from .mapping import Record, dn_key
 from .models import EntryLink
 from .reader import highest

@@ -15,12 +15,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from directory import changes
-from directory.models import DirectoryObject, GroupMembership
-from identitystores import audit
+from directory.models import DirectoryObject
+from directory.synced import delete_object
 from identitystores.models import IdentityStore
 
-from .apply_links import SYNC_ACTOR
 from .connection import DirectoryError
 from .importer import SOURCE
 from .mapping import dn_key
@@ -87,18 +85,3 @@ def _refresh_dns(store: IdentityStore, present: dict[str, str], ours: dict[str, 
                 },
             )
     return len(stale)
-
-
-@transaction.atomic
-def delete_object(obj: DirectoryObject) -> None:
-    """An object deleted in the directory: it leaves its groups through the change services
-    (member-removed notifications, as for any membership change), then the row goes with its
-    links; the history records the deletion."""
-    groups = DirectoryObject.objects.filter(
-        pk__in=GroupMembership.objects.filter(member=obj).values("group_id")
-    )
-    for group in groups:
-        group.store = obj.store
-        changes.remove_member(group, obj, SYNC_ACTOR)
-    audit.record(obj.store, SYNC_ACTOR.name, "directory.deleted", [(obj.name[:120], obj.name, "")])
-    obj.delete()

@@ -18,9 +18,9 @@ import aiosmtplib
 import requests
 
 from core.destinations import DestinationRefused, NothingAnswered
+from core.http import RedirectRefused
 
 from .base import TransportError
-from .http import RedirectRefused
 
 log = logging.getLogger(__name__)
 

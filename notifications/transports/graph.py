@@ -16,10 +16,11 @@ from urllib.parse import quote, urlsplit
 import requests
 from django.conf import settings
 
+from core.http import HttpClient
+
 from .base import RenderedMessage, SendResult, TransportConfig, TransportError
 from .diagnostics import smtp_hint
 from .errors import network_error
-from .http import HttpClient
 from .oauth import AccessToken, TokenProvider, TokenSpec
 
 log = logging.getLogger(__name__)

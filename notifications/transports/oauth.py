@@ -22,9 +22,10 @@ import msal.exceptions
 import requests
 from django.conf import settings
 
+from core.http import HttpClient
+
 from . import token_cache, token_errors
 from .base import TransportConfig, TransportError
-from .http import HttpClient
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from core.http import HttpClient
 from identitystores.models import AuditEntry
 from notifications import delivery
 from notifications.models import OutgoingMessage
 from notifications.outbox import enqueue, new_message
-from notifications.transports.http import HttpClient
 from tests.support.transports import failure, oauth_config
 
 TEST_SERVER = "/identity-stores/{}/configurations/notifications/test-server/"

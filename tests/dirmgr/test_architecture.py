@@ -55,6 +55,8 @@ def test_celery_task_names_survive_module_moves():
     assert sorted(name for name in app.tasks if not name.startswith("celery.")) == [
         "dirmgr.health.record_heartbeat",
         "dirmgr.sessions.clear_expired_sessions",
+        "entrasync.sync_all",
+        "entrasync.sync_store",
         "ldapsync.sync_all",
         "ldapsync.sync_store",
         "lifecycle.run_scheduled_job",

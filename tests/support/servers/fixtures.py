@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .graph import GraphTestServer
 from .identity import IdentityTestServer
 from .listener import Listener
 from .smtp import SMTPTestServer
@@ -96,6 +97,22 @@ def listener() -> Iterator:
 
     def start(**options) -> Listener:
         server = Listener(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def graph_server(test_ca, ca_bundle) -> Iterator:
+    """Factory for the loopback Entra ID sign-in + Microsoft Graph server (`graph.py`)."""
+    started: list[GraphTestServer] = []
+
+    def start(**options) -> GraphTestServer:
+        options.setdefault("tls_context", test_ca.server_context())
+        server = GraphTestServer(**options).start()
         started.append(server)
         return server
 

@@ -1,4 +1,5 @@
-"""Multi-row INSERTs and UPDATEs straight to the tables, for the first full import.
+"""Multi-row INSERTs and UPDATEs straight to the tables, for the first full import of a synced
+store (LDAP and Entra ID alike).
 
 At 100,000 objects and 2 million memberships, preparing model instances would cost more than
 reading the directory, so the import writes tuples with `executemany`. The column values the

@@ -1,0 +1,181 @@
+"""One sync of one Entra ID store through Microsoft Graph delta queries.
+
+- First sync: the first round of `/users/delta` and `/groups/delta` is the whole tenant; it is
+  imported in bulk, notifying nobody (`importer`), and the delta links are kept.
+- Next syncs: the saved delta links give only what changed (users, groups, `members@delta`,
+  `owners@delta`, `manager@delta`, `@removed`), applied through the change services
+  (`apply`), which notify per the store's rules.
+- A delta link Graph no longer honours (410 Gone, syncStateNotFound, resyncRequired) makes a
+  complete pass: a fresh first round compared with our copy, so what was missed is caught up
+  and what is gone is deleted; then the new links are kept.
+
+Both rounds are read before anything is applied, and links only move after a pass applied
+everything: a pass that fails mid-way is simply redone by the next.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from directory.models import DirectoryObject
+from identitystores.models import IdentityStore
+
+from .apply import Applier
+from .errors import DeltaExpired, EntraError
+from .graph import GraphClient
+from .importer import bulk_import
+from .mapping import GROUPS_DELTA, SOURCE, USERS_DELTA, Entry, Kind, merge
+from .models import EntraConnection, EntraSyncStatus
+from .prefetch import prefetched
+
+log = logging.getLogger(__name__)
+
+
+class SyncBusy(EntraError):
+    """Another sync of the same store is running."""
+
+
+@dataclass
+class SyncResult:
+    kind: str
+    counts: dict[str, int] = field(default_factory=dict)
+    duration: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for tuning
+
+
+@dataclass
+class _Links:
+    users: str = ""
+    groups: str = ""
+
+
+def sync_store(
+    store: IdentityStore, *, full: bool = False, client: GraphClient | None = None
+) -> SyncResult:
+    """Sync `store`. Raises `EntraError` (after recording it on the status line)."""
+    conn = EntraConnection.objects.get(store=store)
+    status, _ = EntraSyncStatus.objects.get_or_create(store=store)
+    _acquire(status)
+    started = time.monotonic()
+    try:
+        result = _run(store, status, client or GraphClient(conn), full)
+    except EntraError as exc:
+        _record_failure(status, str(exc))
+        raise
+    finally:
+        EntraSyncStatus.objects.filter(pk=status.pk).update(running_since=None)
+    result.duration = time.monotonic() - started
+    _record_success(status, result)
+    log.info("entra sync store=%s kind=%s counts=%s", store.pk, result.kind, result.counts)
+    return result
+
+
+def _run(store, status, client: GraphClient, full: bool) -> SyncResult:
+    if not DirectoryObject.objects.filter(store=store, source=SOURCE).exists():
+        return _import(store, status, client)
+    if full or not (status.users_delta_link and status.groups_delta_link):
+        return _complete(store, status, client, "full")
+    try:
+        return _delta(store, status, client)
+    except DeltaExpired:
+        log.warning("entra sync store=%s: delta link expired, complete pass", store.pk)
+        return _complete(store, status, client, "full (delta link expired)")
+
+
+def _import(store, status, client: GraphClient) -> SyncResult:
+    links = _Links()
+    counts = bulk_import(store, prefetched(_both_rounds(client, links)))
+    _keep(status, links)
+    status.last_full = timezone.now()
+    return SyncResult("import", counts)
+
+
+def _complete(store, status, client: GraphClient, kind: str) -> SyncResult:
+    links = _Links()
+    entries = _round(client, USERS_DELTA, Kind.USER, links, "users")
+    entries += _round(client, GROUPS_DELTA, Kind.GROUP, links, "groups")
+    counts = Applier(store, complete=True).apply(entries)
+    counts["read"] = len(entries)
+    _keep(status, links)
+    status.last_full = timezone.now()
+    return SyncResult(kind, counts)
+
+
+def _delta(store, status, client: GraphClient) -> SyncResult:
+    links = _Links()
+    clock = time.monotonic()
+    entries = _round(client, status.users_delta_link, Kind.USER, links, "users")
+    entries += _round(client, status.groups_delta_link, Kind.GROUP, links, "groups")
+    timings = {"read_s": time.monotonic() - clock}
+    clock = time.monotonic()
+    counts = Applier(store, complete=False).apply(entries)
+    timings["apply_s"] = time.monotonic() - clock
+    counts["read"] = len(entries)
+    _keep(status, links)
+    status.last_incremental = timezone.now()
+    return SyncResult("incremental", counts, timings=timings)
+
+
+def _pages(client: GraphClient, url: str, links: _Links, name: str) -> Iterator[list[dict]]:
+    """The pages of one round; its delta link lands in `links` once the last page is read."""
+    for page, delta_link in client.pages(url):
+        if delta_link:
+            setattr(links, name, delta_link)
+        yield page
+
+
+def _both_rounds(client: GraphClient, links: _Links) -> Iterator[tuple[str, list[dict]]]:
+    """The users round, then the groups round: a group's user members are then always known."""
+    for url, name in ((USERS_DELTA, "users"), (GROUPS_DELTA, "groups")):
+        for page in _pages(client, url, links, name):
+            yield name, page
+
+
+def _round(client: GraphClient, url: str, kind: str, links: _Links, name: str) -> list[Entry]:
+    entries: dict[str, Entry] = {}
+    for page in _pages(client, url, links, name):
+        merge(entries, kind, page)
+    return list(entries.values())
+
+
+def _keep(status: EntraSyncStatus, links: _Links) -> None:
+    if not (links.users and links.groups):
+        raise EntraError("Microsoft Graph ended a delta round without a delta link.")
+    status.users_delta_link, status.groups_delta_link = links.users, links.groups
+
+
+def _acquire(status: EntraSyncStatus) -> None:
+    """One sync per store at a time; a claim older than the stale limit belongs to a dead run."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.LDAP_SYNC_STALE_SECONDS)
+    claimed = (
+        EntraSyncStatus.objects.filter(pk=status.pk)
+        .filter(Q(running_since__isnull=True) | Q(running_since__lt=stale))
+        .update(running_since=now)
+    )
+    if not claimed:
+        raise SyncBusy("A sync of this identity store is already running.")
+
+
+def _record_failure(status: EntraSyncStatus, message: str) -> None:
+    EntraSyncStatus.objects.filter(pk=status.pk).update(
+        last_error=message, last_error_at=timezone.now()
+    )
+
+
+def _record_success(status: EntraSyncStatus, result: SyncResult) -> None:
+    status.last_kind = result.kind
+    status.last_counts = result.counts
+    status.last_duration = round(result.duration, 3)
+    status.last_error = ""
+    status.last_error_at = None
+    status.running_since = None
+    status.save()

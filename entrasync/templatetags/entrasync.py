@@ -1,0 +1,24 @@
+"""`{% entra_sync_line store %}`: the one-line sync status of an Entra ID store, for pages
+outside this app (the store's General page) that should not know how sync keeps its status."""
+
+from __future__ import annotations
+
+from django import template
+
+from identitystores.models import IdentityStore
+
+from ..models import EntraConnection, EntraSyncStatus
+
+register = template.Library()
+
+
+@register.inclusion_tag("entrasync/_sync_line.html")
+def entra_sync_line(store: IdentityStore) -> dict:
+    if store.type != IdentityStore.Type.ENTRA_ID:
+        return {"shown": False}
+    return {
+        "shown": True,
+        "store": store,
+        "connected": EntraConnection.objects.filter(store=store).exists(),
+        "status": EntraSyncStatus.objects.filter(store=store).first(),
+    }

@@ -1,0 +1,109 @@
+"""The Directory connection page of a Microsoft Entra ID store: the app registration's
+credentials and national cloud, Test connection, the sync status line and Sync now.
+
+Test connection makes this server connect where the admin says, so it is limited per admin
+(`RATE_LIMIT` presses a minute) and override URLs pass the destination policy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from core import ratelimit
+from core.queueing import BROKER_UNREACHABLE, queue_task
+from identitystores import audit
+from identitystores.access import get_store_for_admin
+from identitystores.models import IdentityStore
+
+from .diagnose import TestReport, test_connection
+from .forms import EntraConnectionForm
+from .models import EntraConnection, EntraSyncStatus
+from .tasks import sync_store_task
+
+SYNC_QUEUED = "Sync queued: it runs in the background; this page shows the result when it is done."
+RATE_LIMIT = 5
+TOO_MANY = f"Too many tests: at most {RATE_LIMIT} a minute. Wait a moment and try again."
+
+
+def _entra_store(request: HttpRequest, store_id: int) -> IdentityStore:
+    store = get_store_for_admin(request, store_id)
+    if store.type != IdentityStore.Type.ENTRA_ID:
+        raise Http404("This identity store is not a Microsoft Entra ID directory.")
+    return store
+
+
+@sensitive_post_parameters("client_secret")
+@require_http_methods(["GET", "POST"])
+def entra_connection(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = _entra_store(request, store_id)
+    instance = EntraConnection.objects.filter(store=store).first() or EntraConnection(store=store)
+    saved = instance.pk is not None
+    form = EntraConnectionForm(request.POST or None, instance=instance)
+    report, status = None, 200
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "test":
+            report, status = _test(request, form)
+        else:
+            with transaction.atomic():
+                form.save()
+                audit.record(store, request.user, "entra connection saved", form.audit_changes())
+            messages.success(request, "Entra ID connection saved.")
+            return redirect("entrasync:connection", store.pk)
+    sync = EntraSyncStatus.objects.filter(store=store).first()
+    context = {
+        "store": store,
+        "form": form,
+        "report": report,
+        "status": sync,
+        "running": _running(sync),
+        "connection_saved": saved,
+        "nav": "stores",
+        "store_nav": "directory",
+    }
+    return render(request, "entrasync/connection.html", context, status=status)
+
+
+def _running(status: EntraSyncStatus | None):
+    if status is None or status.running_since is None:
+        return None
+    stale = timezone.now() - timedelta(seconds=settings.LDAP_SYNC_STALE_SECONDS)
+    return status.running_since if status.running_since >= stale else None
+
+
+def _test(request: HttpRequest, form: EntraConnectionForm) -> tuple[TestReport, int]:
+    if not ratelimit.allow(f"entra-test:{request.user.pk}", limit=RATE_LIMIT, per_seconds=60):
+        return TestReport(lines=[f"✗ {TOO_MANY}"]), 429
+    report = test_connection(form.connection())
+    for name, errors in report.field_errors.items():
+        for error in errors:
+            form.add_error(name, error)
+    return report, 200
+
+
+def sync_now(request: HttpRequest, store_id: int) -> HttpResponse:
+    """Queue one sync of the store, unless one is running already."""
+    store = _entra_store(request, store_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not EntraConnection.objects.filter(store=store).exists():
+        messages.error(request, "Save the Entra ID connection before syncing.")
+        return redirect("entrasync:connection", store.pk)
+    if _running(EntraSyncStatus.objects.filter(store=store).first()):
+        messages.info(request, f"A sync of {store.name} is already running.")
+        return redirect("entrasync:connection", store.pk)
+    if queue_task(sync_store_task, store.pk):
+        audit.record(store, request.user, "directory sync requested")
+        messages.success(request, SYNC_QUEUED)
+    else:
+        messages.error(
+            request, f"The sync could not be queued: {BROKER_UNREACHABLE}, so nothing was started."
+        )
+    return redirect("entrasync:connection", store.pk)
