@@ -102,10 +102,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # AxesStandaloneBackend first: it refuses sign-in while an account/address is locked out.
+# EntraSignInBackend answers only a validated Microsoft sign-in (entrasync/oidc.py).
 # DirectoryBindBackend answers only sign-ins for an identity store (and then never lets the local
 # ModelBackend try the same name), by binding to that store's directory.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "entrasync.signin_backend.EntraSignInBackend",
     "ldapsync.auth.DirectoryBindBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]

@@ -81,8 +81,20 @@ class StoreSignInForm(AuthenticationForm):
         return self.cleaned_data
 
 
+def microsoft_stores() -> QuerySet[IdentityStore]:
+    """Enabled stores whose Entra ID connection allows "Sign in with Microsoft"."""
+    return IdentityStore.objects.filter(
+        enabled=True, entra_connection__signin_enabled=True
+    ).order_by("name")
+
+
 class SignInView(auth_views.LoginView):
     authentication_form = StoreSignInForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["microsoft_stores"] = microsoft_stores()
+        return context
 
     @sensitive_variables("data")
     def form_valid(self, form: StoreSignInForm) -> HttpResponse:

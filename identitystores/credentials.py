@@ -20,6 +20,7 @@ from core import crypto
 
 # Unchanged since the first release: sessions signed in before an upgrade keep their credentials.
 SESSION_KEY = "dirmgr_smtp_credentials"
+PASSWORDLESS_KEY = "dirmgr_signed_in_without_password"
 
 
 @sensitive_variables()
@@ -56,6 +57,17 @@ def from_session(request: HttpRequest) -> tuple[str, str]:
         return decode(crypto.decrypt(token))
     except (crypto.DecryptionError, ValueError):
         return "", ""
+
+
+def mark_passwordless(request: HttpRequest) -> None:
+    """The admin signed in without a password (a Microsoft account): nothing to keep."""
+    request.session.pop(SESSION_KEY, None)
+    request.session[PASSWORDLESS_KEY] = True
+
+
+def is_passwordless(request: HttpRequest) -> bool:
+    """Whether the admin signed in without a password, so acting credentials do not exist."""
+    return bool(request.session.get(PASSWORDLESS_KEY))
 
 
 @sensitive_variables()

@@ -1,0 +1,166 @@
+"""Sign in with Microsoft through the loopback tenant: the whole authorization-code flow, the ID
+token checks (each spoiled token is refused with a plain message and no session), and the role
+taken from the Administrators group."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from django.contrib.messages import get_messages
+
+from entrasync.models import EntraAccount
+from identitystores import credentials
+from identitystores.models import StoreRole
+from tests.support.entra import ALICE, DAVE, ENGINEERING, connect
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signin_store(fabrikam, signin_server):
+    connect(fabrikam, signin_server, signin_enabled=True, signin_group=ENGINEERING)
+    return fabrikam
+
+
+def pick_account(client, store, server, ca_bundle, oid: str):
+    """Start at our page, choose `oid` on the provider's page; the provider's redirect back."""
+    started = client.get(f"/login/microsoft/{store.pk}/")
+    assert started.status_code == 302
+    auth_uri = started["Location"]
+    assert auth_uri.startswith(f"{server.base_url}/{server.tenant}/oauth2/v2.0/authorize?")
+    page = requests.get(auth_uri, verify=ca_bundle, timeout=10)
+    assert "Pick an account" in page.text
+    back = requests.get(
+        f"{auth_uri}&account={oid}", verify=ca_bundle, timeout=10, allow_redirects=False
+    )
+    assert back.status_code == 302
+    return back.headers["Location"]
+
+
+def come_back(client, location: str):
+    parts = urlsplit(location)
+    assert parts.path == "/login/microsoft/callback/"
+    return client.get(f"{parts.path}?{parts.query}")
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def page_messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_it_signs_in_a_member_of_the_administrators_group(
+    client, signin_store, signin_server, ca_bundle
+):
+    back = pick_account(client, signin_store, signin_server, ca_bundle, ALICE)
+    response = come_back(client, back)
+    assert response.status_code == 302
+    assert signed_in(client)
+    account = EntraAccount.objects.get(store=signin_store, object_id=ALICE)
+    assert account.user.username == "alice@fabrikam.test@entra-" + str(signin_store.pk)
+    assert account.user.first_name == "Alice Engineer"
+    assert StoreRole.objects.filter(user=account.user, store=signin_store).exists()
+    assert client.session[credentials.PASSWORDLESS_KEY] is True
+    assert credentials.SESSION_KEY not in client.session
+
+
+def test_the_sign_in_page_offers_microsoft_for_such_stores(client, signin_store):
+    page = client.get("/login/").content.decode()
+    assert "Sign in with Microsoft" in page
+    assert f"/login/microsoft/{signin_store.pk}/" in page
+
+
+def test_it_refuses_an_account_outside_the_group(client, signin_store, signin_server, ca_bundle):
+    back = pick_account(client, signin_store, signin_server, ca_bundle, DAVE)
+    response = come_back(client, back)
+    assert response["Location"] == "/login/"
+    assert not signed_in(client)
+    assert "not in the store's Administrators group" in page_messages(response)[0]
+
+
+def test_without_groups_claim_the_synced_directory_decides(
+    client, signin_store, signin_server, ca_bundle
+):
+    from entrasync.sync import sync_store
+
+    signin_server.groups_claim = False
+    sync_store(signin_store)
+    come_back(client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE))
+    assert signed_in(client)
+
+
+def test_groups_overage_falls_back_to_the_synced_directory(
+    client, signin_store, signin_server, ca_bundle
+):
+    signin_server.groups_limit = 0  # every account is "in too many groups"
+    come_back(client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE))
+    assert not signed_in(client)  # nothing synced yet: no membership known
+    from entrasync.sync import sync_store
+
+    sync_store(signin_store)
+    come_back(client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE))
+    assert signed_in(client)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        ({"nonce": "another-sign-in"}, "nonce mismatch"),
+        ({"aud": "99999999-0000-0000-0000-000000000000"}, "issued to another application"),
+        ({"iss": "https://login.microsoftonline.com/other/v2.0"}, "issued by another tenant"),
+        ({"exp": 1_000_000_000, "iat": 999_990_000, "nbf": 999_990_000}, "it has expired"),
+    ],
+)
+def test_a_spoiled_id_token_is_refused(
+    client, signin_store, signin_server, ca_bundle, spoil, message
+):
+    signin_server.id_token_changes = spoil
+    response = come_back(
+        client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE)
+    )
+    assert response["Location"] == "/login/"
+    assert not signed_in(client)
+    assert message in page_messages(response)[0]
+    assert not EntraAccount.objects.exists()
+
+
+def test_a_token_signed_with_a_key_not_in_the_jwks_is_refused(
+    client, signin_store, signin_server, ca_bundle
+):
+    signin_server.sign_with_foreign_key = True
+    response = come_back(
+        client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE)
+    )
+    assert not signed_in(client)
+    assert "not signed with a key the tenant publishes" in page_messages(response)[0]
+
+
+def test_a_code_from_another_sign_in_fails_pkce(client, signin_store, signin_server, ca_bundle):
+    """An intercepted code replayed into another browser's sign-in: the verifier does not match
+    the challenge the code was issued for."""
+    from django.test import Client
+
+    victim = Client()
+    stolen = urlsplit(pick_account(victim, signin_store, signin_server, ca_bundle, ALICE))
+    own = urlsplit(pick_account(client, signin_store, signin_server, ca_bundle, DAVE))
+    own_state = dict(p.split("=", 1) for p in own.query.split("&"))["state"]
+    stolen_code = dict(p.split("=", 1) for p in stolen.query.split("&"))["code"]
+    response = client.get("/login/microsoft/callback/", {"code": stolen_code, "state": own_state})
+    assert not signed_in(client)
+    assert "Code_Verifier does not match" in page_messages(response)[0]
+
+
+def test_an_answer_without_a_started_sign_in_is_refused(client, signin_store):
+    response = client.get("/login/microsoft/callback/", {"code": "x", "state": "y"})
+    assert response["Location"] == "/login/"
+    assert not signed_in(client)
+    assert "No Microsoft sign-in was started" in page_messages(response)[0]
+
+
+def test_a_store_without_microsoft_sign_in_has_no_start(client, fabrikam, signin_server):
+    connect(fabrikam, signin_server)
+    assert client.get(f"/login/microsoft/{fabrikam.pk}/").status_code == 404
