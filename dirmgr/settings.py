@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catcher.context_processors.mailbox",
+                "dirmgr.secret_expiry.secret_banners",
             ],
         },
     },
@@ -219,7 +220,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 # The worker heartbeat that /health/ reports: beat sends it, a worker runs it (dirmgr/health.py).
-CELERY_IMPORTS = ["dirmgr.health", "dirmgr.sessions"]
+CELERY_IMPORTS = ["dirmgr.health", "dirmgr.sessions", "dirmgr.secret_expiry"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "dirmgr.health.record_heartbeat",
@@ -246,6 +247,11 @@ CELERY_BEAT_SCHEDULE["ldap-sync"] = {
 CELERY_BEAT_SCHEDULE["entra-sync"] = {
     "task": "entrasync.sync_all",
     "schedule": env.float("ENTRA_SYNC_INTERVAL_SECONDS", default=300.0),
+}
+# Client secrets that expire soon: mailed 30, 7 and 1 days before (dirmgr/secret_expiry.py).
+CELERY_BEAT_SCHEDULE["secret-expiry"] = {
+    "task": "dirmgr.secret_expiry.warn_secret_expiry",
+    "schedule": env.float("SECRET_EXPIRY_CHECK_SECONDS", default=86400.0),
 }
 CELERY_TASK_ROUTES = {
     "notifications.deliver": {"queue": "mail"},

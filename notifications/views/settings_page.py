@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from identitystores import audit
+from identitystores import audit, credentials
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
@@ -46,7 +46,13 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
             messages.success(request, "Notification settings saved.")
             return redirect("notifications:settings", store.pk)
         messages.error(request, "The settings were not saved. Correct the fields marked below.")
-    context = {"store": store, "form": form, "nav": "stores", "store_nav": "notifications"}
+    context = {
+        "store": store,
+        "form": form,
+        "nav": "stores",
+        "store_nav": "notifications",
+        "passwordless": credentials.is_passwordless(request),
+    }
     return render(request, "notifications/settings.html", context)
 
 

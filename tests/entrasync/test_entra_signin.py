@@ -164,3 +164,23 @@ def test_an_answer_without_a_started_sign_in_is_refused(client, signin_store):
 def test_a_store_without_microsoft_sign_in_has_no_start(client, fabrikam, signin_server):
     connect(fabrikam, signin_server)
     assert client.get(f"/login/microsoft/{fabrikam.pk}/").status_code == 404
+
+
+def test_the_notifications_page_says_there_is_no_sign_in_password(
+    client, signin_store, signin_server, ca_bundle
+):
+    from notifications.models import NotificationSettings
+
+    NotificationSettings.objects.create(
+        store=signin_store, smtp_host="127.0.0.1", from_email="directory@fabrikam.test"
+    )
+    come_back(client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE))
+    url = f"/identity-stores/{signin_store.pk}/configurations/notifications/"
+    page = client.get(url).content.decode()
+    assert "You signed in with a Microsoft account" in page
+    assert credentials.from_session(client) == ("", "")
+
+
+def test_a_password_sign_in_shows_no_such_note(alice_client, contoso):
+    url = f"/identity-stores/{contoso.pk}/configurations/notifications/"
+    assert "You signed in with a Microsoft account" not in alice_client.get(url).content.decode()

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .graph import GraphTestServer, _aadsts, _Handler
+from .graph import DENIED, GraphTestServer, _aadsts, _Handler
 
 KID = "loopback-signing-key"
 
@@ -53,6 +53,7 @@ class EntraSignInServer(GraphTestServer):
     groups_limit: int = 200  # JWT tokens: Microsoft's overage limit
     id_token_changes: dict = field(default_factory=dict)
     sign_with_foreign_key: bool = False
+    password_credentials: list = field(default_factory=list)  # the app registration's secrets
 
     def __post_init__(self):
         super().__post_init__()
@@ -90,6 +91,24 @@ class EntraSignInServer(GraphTestServer):
         public = jwt.algorithms.RSAAlgorithm.to_jwk(signing_key().public_key(), as_dict=True)
         public.update(kid=KID, use="sig", issuer=self.issuer)
         return {"keys": [public]}
+
+    # -- the app registration (Graph) -------------------------------------------------------------
+    def graph(self, method: str, path: str, query: dict, body: dict | None):
+        if path.startswith("applications(") and method == "GET":
+            return (*self.application(path), {})
+        return super().graph(method, path, query, body)
+
+    def application(self, path: str) -> tuple[int, dict]:
+        """`applications(appId='…')` with `passwordCredentials`, as Graph's "Get application"."""
+        if "Application.Read.All" not in self.roles:
+            return DENIED
+        if path != f"applications(appId='{self.client_id}')":
+            return 404, {"error": {"code": "Request_ResourceNotFound", "message": path}}
+        return 200, {
+            "@odata.context": f"{self.base_url}/v1.0/$metadata"
+            "#applications(passwordCredentials)/$entity",
+            "passwordCredentials": self.password_credentials,
+        }
 
     # -- authorize ------------------------------------------------------------------------------
     def authorize_page(self, tenant: str, query: dict[str, str]) -> tuple[int, str, str]:

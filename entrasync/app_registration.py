@@ -1,0 +1,48 @@
+"""The directory client secret's end date, from the app registration itself.
+
+`GET /applications(appId='{client id}')?$select=passwordCredentials` needs the application
+permission Application.Read.All. Graph never returns a secret's value, only its first characters
+(`hint`), so the credential whose hint starts our secret is the one in use; when several match,
+the latest end date counts (a rotation in progress).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from .errors import EntraError
+from .graph import GraphClient
+from .models import EntraConnection
+
+log = logging.getLogger(__name__)
+NOT_GRANTED = 403
+
+
+def secret_end_date(conn: EntraConnection) -> date | None:
+    """The end date of the secret in use, or None when Graph cannot tell (no permission)."""
+    path = f"/applications(appId='{conn.client_id}')?$select=passwordCredentials"
+    try:
+        body = GraphClient(conn).request("GET", path) or {}
+    except EntraError as exc:
+        if exc.status != NOT_GRANTED:
+            log.warning("entra app registration store=%s: %s", conn.store_id, exc)
+        return None
+    return _matching_end(body.get("passwordCredentials") or [], str(conn.client_secret))
+
+
+def _matching_end(credentials: list[dict], secret: str) -> date | None:
+    ends = [
+        _date(c.get("endDateTime"))
+        for c in credentials
+        if c.get("hint") and secret.startswith(str(c["hint"]))
+    ]
+    known = [d for d in ends if d is not None]
+    return max(known) if known else None
+
+
+def _date(value) -> date | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
