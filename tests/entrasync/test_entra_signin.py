@@ -10,6 +10,7 @@ import pytest
 import requests
 from django.contrib.messages import get_messages
 
+from dirmgr.sessions import SIGNED_IN_AT
 from entrasync.models import EntraAccount
 from identitystores import credentials
 from identitystores.models import StoreRole
@@ -65,6 +66,7 @@ def test_it_signs_in_a_member_of_the_administrators_group(
     assert account.user.first_name == "Alice Engineer"
     assert StoreRole.objects.filter(user=account.user, store=signin_store).exists()
     assert client.session[credentials.PASSWORDLESS_KEY] is True
+    assert SIGNED_IN_AT in client.session  # the session lifetime counts from here
     assert credentials.SESSION_KEY not in client.session
 
 
@@ -184,3 +186,18 @@ def test_the_notifications_page_says_there_is_no_sign_in_password(
 def test_a_password_sign_in_shows_no_such_note(alice_client, contoso):
     url = f"/identity-stores/{contoso.pk}/configurations/notifications/"
     assert "You signed in with a Microsoft account" not in alice_client.get(url).content.decode()
+
+
+def test_refused_sign_ins_count_towards_the_address_lockout(
+    client, signin_store, signin_server, ca_bundle, settings
+):
+    settings.SIGNIN_ADDRESS_FAILURE_LIMIT = 2
+    signin_server.sign_with_foreign_key = True
+    for _ in range(2):
+        come_back(client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE))
+    signin_server.sign_with_foreign_key = False
+    response = come_back(
+        client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE)
+    )
+    assert not signed_in(client)
+    assert "Too many failed sign-ins" in response.content.decode()
