@@ -10,6 +10,9 @@ appears in the choices or in the "cannot be reached" error, whose detail goes to
 for the operator. Error reports never show the password: Django's LoginView hides the POST, and
 the form and the credentials helpers hide their variables. Failed sign-ins are throttled by
 django-axes (dirmgr/signin_throttle.py).
+
+Stores whose Entra ID connection allows it also get a "Sign in with Microsoft" link: that flow
+lives in entrasync/signin_views.py and signs in without a password.
 """
 
 from __future__ import annotations
