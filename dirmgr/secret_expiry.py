@@ -8,7 +8,8 @@ expiry date (a `SecretWarning` row, unique, written in the same transaction as t
 rows), so a rerun the same day, or a worker that runs the task twice, sends nothing more.
 
 The directory secret's date is read from the app registration (`passwordCredentials`, when the
-app has Application.Read.All) and replaces the typed one; otherwise the typed date is used.
+app has Application.Read.All) and replaces the typed one; otherwise the typed date is used. The
+SMTP OAuth secret's date is read the same way when its token endpoint is an Entra ID one.
 This module is at the top layer because it reads both the Entra ID connection and the
 notification settings, and mails through `notifications.notify`.
 """
@@ -24,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from entrasync.app_registration import secret_end_date
+from entrasync.app_registration import secret_end_date, token_endpoint_connection
 from entrasync.models import EntraConnection, SecretWarning
 from identitystores.access import stores_for
 from identitystores.models import IdentityStore
@@ -131,6 +132,17 @@ def refresh_directory_date(conn: EntraConnection) -> None:
         conn.save(update_fields=["secret_expires"])
 
 
+def refresh_smtp_date(smtp: NotificationSettings) -> None:
+    """The same for the SMTP OAuth Client Secret, when its token endpoint is Entra ID's."""
+    if not uses_oauth_secret(smtp):
+        return
+    conn = token_endpoint_connection(smtp.token_endpoint, smtp.client_id, str(smtp.client_secret))
+    found = secret_end_date(conn) if conn is not None else None
+    if found is not None and found != smtp.client_secret_expires:
+        smtp.client_secret_expires = found
+        smtp.save(update_fields=["client_secret_expires"])
+
+
 def due_threshold(days_left: int) -> int | None:
     """The tightest threshold reached, or None: 5 days left → 7; 31 → none; expired → none."""
     if days_left < 0:
@@ -145,6 +157,8 @@ def warn_store(store: IdentityStore, today: date) -> int:
     if conn is not None:
         refresh_directory_date(conn)
     settings = settings_for(store)
+    if settings is not None:
+        refresh_smtp_date(settings)
     sent = 0
     for item in secrets_of(store):
         threshold = due_threshold(item.days_left(today))
@@ -181,11 +195,10 @@ def notice_for(store: IdentityStore, item: ExpiringSecret, today: date) -> Notic
 
 def stores_with_secrets() -> list[IdentityStore]:
     ids = set(EntraConnection.objects.values_list("store_id", flat=True))
-    ids |= set(
-        NotificationSettings.objects.filter(client_secret_expires__isnull=False).values_list(
-            "store_id", flat=True
-        )
+    smtp = NotificationSettings.objects.filter(
+        use_smtp_auth=True, auth_type=NotificationSettings.AuthType.OAUTH2
     )
+    ids |= set(smtp.values_list("store_id", flat=True))
     return list(IdentityStore.objects.filter(pk__in=ids, enabled=True).order_by("pk"))
 
 

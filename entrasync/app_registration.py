@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
+from . import clouds
 from .errors import EntraError
 from .graph import GraphClient
 from .models import EntraConnection
@@ -29,6 +31,28 @@ def secret_end_date(conn: EntraConnection) -> date | None:
             log.warning("entra app registration store=%s: %s", conn.store_id, exc)
         return None
     return _matching_end(body.get("passwordCredentials") or [], str(conn.client_secret))
+
+
+def token_endpoint_connection(
+    token_endpoint: str, client_id: str, client_secret: str
+) -> EntraConnection | None:
+    """An unsaved connection for another client secret of the tenant (the SMTP OAuth one),
+    when its token endpoint is an Entra ID one: `https://<host>/<tenant>/oauth2/v2.0/token`.
+    On Microsoft's hosts Graph is the cloud's own; any other host (a proxy) serves both."""
+    parts = urlsplit(token_endpoint.strip())
+    segments = parts.path.strip("/").split("/")
+    if parts.scheme != "https" or segments[1:] != ["oauth2", "v2.0", "token"]:
+        return None
+    host = f"https://{parts.netloc}"
+    cloud = next((c for c, e in clouds.ENDPOINTS.items() if e.authority_host == host), None)
+    return EntraConnection(
+        tenant=segments[0],
+        client_id=client_id,
+        client_secret=client_secret,
+        cloud=cloud or clouds.Cloud.GLOBAL,
+        authority_url="" if cloud else host,
+        graph_url="" if cloud else host,
+    )
 
 
 def _matching_end(credentials: list[dict], secret: str) -> date | None:

@@ -140,3 +140,28 @@ def test_no_banner_far_from_expiry(client, bob, store, mail):
     client.force_login(bob)
     page = client.get(f"/identity-stores/{store.pk}/entra-connection/").content.decode()
     assert "secret-expiry" not in page
+
+
+def test_the_smtp_oauth_secret_date_is_read_from_its_app_registration(store, mail, signin_server):
+    """The SMTP OAuth client is an app registration of the tenant too: with an Entra ID token
+    endpoint and Application.Read.All, its own secret's end date is read and used."""
+    signin_server.roles = (*signin_server.roles, "Application.Read.All")
+    signin_server.password_credentials = [
+        {
+            "keyId": "c",
+            "hint": signin_server.client_secret[:3],
+            "endDateTime": "2026-12-03T00:00:00Z",
+        }
+    ]
+    mail.use_smtp_auth = True
+    mail.auth_type = NotificationSettings.AuthType.OAUTH2
+    mail.token_endpoint = f"{signin_server.base_url}/{signin_server.tenant}/oauth2/v2.0/token"
+    mail.client_id = signin_server.client_id
+    mail.client_secret = signin_server.client_secret
+    mail.save()
+    EntraConnection.objects.filter(store=store).delete()
+    assert warn_store(store, TODAY) == 1
+    mail.refresh_from_db()
+    assert mail.client_secret_expires == date(2026, 12, 3)
+    warning = SecretWarning.objects.get()
+    assert (warning.secret, warning.threshold) == (SecretWarning.Secret.SMTP_OAUTH, 1)
