@@ -201,3 +201,17 @@ def test_refused_sign_ins_count_towards_the_address_lockout(
     )
     assert not signed_in(client)
     assert "Too many failed sign-ins" in response.content.decode()
+
+
+def test_the_connection_page_saves_sign_in_and_names_the_redirect_uri(client, bob, fabrikam, graph):
+    from tests.entrasync.test_entra_connection_page import form, url
+
+    client.force_login(bob)
+    page = client.get(url(fabrikam)).content.decode()
+    assert "http://testserver/login/microsoft/callback/" in page
+    data = form(graph, signin_enabled="on", signin_group="not a group")
+    response = client.post(url(fabrikam), data)
+    assert "Enter the group&#x27;s object ID" in response.content.decode()
+    client.post(url(fabrikam), data | {"signin_group": ENGINEERING})
+    conn = fabrikam.entra_connection
+    assert (conn.signin_enabled, conn.signin_group) == (True, ENGINEERING)
