@@ -107,14 +107,14 @@ def validate_id_token(conn: EntraConnection, token: str, nonce: str) -> dict:
     """Claims of `token` once its signature, issuer, audience, expiry and nonce are right."""
     config = _get_json(conn, f"{authority_of(conn)}/v2.0/.well-known/openid-configuration")
     key = _signing_key(conn, config, token)
+    issuer = _issuer(config)
     try:
-        unverified = jwt.decode(token, options={"verify_signature": False})
         claims = jwt.decode(
             token,
             key.key,
             algorithms=ALGORITHMS,
             audience=conn.client_id,
-            issuer=_issuer(config, unverified),
+            issuer=issuer,
             leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "iss", "aud", "oid"]},
         )
@@ -125,10 +125,16 @@ def validate_id_token(conn: EntraConnection, token: str, nonce: str) -> dict:
     return claims
 
 
-def _issuer(config: dict, unverified: dict) -> str:
-    """The configuration's issuer; a multi-tenant one names `{tenantid}`, filled from `tid`."""
+def _issuer(config: dict) -> str:
+    """The tenant's issuer. A multi-tenant configuration (`common`, `organizations`) names
+    `{tenantid}` and would accept accounts of any tenant, so it is refused."""
     issuer = str(config.get("issuer") or "")
-    return issuer.replace("{tenantid}", str(unverified.get("tid", "")))
+    if not issuer or "{tenantid}" in issuer:
+        raise SignInRefused(
+            "Sign-in with Microsoft needs the tenant's own ID or domain in Tenant, not common or "
+            "organizations."
+        )
+    return issuer
 
 
 def _signing_key(conn: EntraConnection, config: dict, token: str) -> jwt.PyJWK:

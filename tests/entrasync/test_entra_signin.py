@@ -215,3 +215,32 @@ def test_the_connection_page_saves_sign_in_and_names_the_redirect_uri(client, bo
     client.post(url(fabrikam), data | {"signin_group": ENGINEERING})
     conn = fabrikam.entra_connection
     assert (conn.signin_enabled, conn.signin_group) == (True, ENGINEERING)
+
+
+def test_leaving_the_group_takes_the_role_away(client, signin_store, signin_server, ca_bundle):
+    from django.test import Client
+
+    come_back(client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE))
+    user = EntraAccount.objects.get(object_id=ALICE).user
+    assert StoreRole.objects.filter(user=user, store=signin_store).exists()
+    signin_server.remove_member(ENGINEERING, ALICE)
+    again = Client()
+    come_back(again, pick_account(again, signin_store, signin_server, ca_bundle, ALICE))
+    assert not signed_in(again)
+    assert not StoreRole.objects.filter(user=user, store=signin_store).exists()
+
+
+def test_a_multi_tenant_authority_is_refused(client, signin_store, signin_server, ca_bundle):
+    """`common` would take accounts of any tenant: its issuer is a `{tenantid}` template."""
+    original = signin_server.openid_configuration
+
+    def common(tenant):
+        status, body = original(tenant)
+        return status, {**body, "issuer": f"{signin_server.base_url}/{{tenantid}}/v2.0"}
+
+    signin_server.openid_configuration = common
+    response = come_back(
+        client, pick_account(client, signin_store, signin_server, ca_bundle, ALICE)
+    )
+    assert not signed_in(client)
+    assert "not common or organizations" in page_messages(response)[0]
