@@ -6,5 +6,5 @@ from . import signin_views
 
 urlpatterns = [
     path("login/microsoft/callback/", signin_views.callback, name="entra_signin_callback"),
-    path("login/microsoft/<id:store_id>/", signin_views.start, name="entra_signin_start"),
+    path("login/microsoft/<id:signin_store>/", signin_views.start, name="entra_signin_start"),
 ]

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_login_failed
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -50,9 +50,12 @@ def redirect_uri(request: HttpRequest) -> str:
 
 
 @login_not_required
-@require_GET
-def start(request: HttpRequest, store_id: int) -> HttpResponse:
-    conn = signin_connection(store_id)
+def start(request: HttpRequest, signin_store: int) -> HttpResponse:
+    """Anonymous, like the sign-in page that links here (so not a store admin page, whose
+    URLs take `store_id`): a store that does not offer Microsoft sign-in is a 404."""
+    conn = signin_connection(signin_store)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     try:
         flow = begin(conn, redirect_uri(request))
     except SignInRefused as exc:
