@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from urllib.parse import urlsplit
 
 import jwt
@@ -55,9 +56,13 @@ def application(conn: EntraConnection) -> msal.ConfidentialClientApplication:
 def begin(conn: EntraConnection, redirect_uri: str) -> dict:
     """The flow to keep in the session; its `auth_uri` is where the browser goes next."""
     try:
-        return application(conn).initiate_auth_code_flow(
-            SCOPES, redirect_uri=redirect_uri, prompt="select_account"
-        )
+        with warnings.catch_warnings():
+            # msal recommends form_post; its cross-site POST back would arrive without our
+            # SameSite=Lax session cookie, and so without the flow to check it against.
+            warnings.filterwarnings("ignore", message="response_mode='form_post'")
+            return application(conn).initiate_auth_code_flow(
+                SCOPES, redirect_uri=redirect_uri, prompt="select_account", response_mode="query"
+            )
     except (ValueError, requests.RequestException) as exc:
         log.warning("entra sign-in store=%s could not start: %s", conn.store_id, exc)
         raise SignInRefused(
