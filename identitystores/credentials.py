@@ -6,7 +6,9 @@ with the server's key) in the session and copied, still encrypted, onto the outb
 triggers (their EncryptedTextField holds the JSON form, `for_outbox`), where the worker reads them
 back with `decode`. They are wiped from a row once it is sent or dead, and from the session at
 sign-out or when the session expires (dirmgr/sessions.py bounds its lifetime and idle time).
-Error reports never show them: every function here hides its locals.
+Error reports never show them: every function here hides its locals. An admin signed in with a
+Microsoft account has no password here (`mark_passwordless`): their changes use the store's
+configured SMTP authentication, or none.
 """
 
 from __future__ import annotations
