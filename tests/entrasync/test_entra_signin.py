@@ -244,3 +244,18 @@ def test_a_multi_tenant_authority_is_refused(client, signin_store, signin_server
     )
     assert not signed_in(client)
     assert "not common or organizations" in page_messages(response)[0]
+
+
+def test_a_cancelled_sign_in_says_what_microsoft_answered(client, signin_store):
+    client.get(f"/login/microsoft/{signin_store.pk}/")
+    state = client.session["entra_signin_flow"]["flow"]["state"]
+    answer = {
+        "error": "access_denied",
+        "error_description": "AADSTS65004: User declined to consent to access the app.",
+        "state": state,
+    }
+    response = client.get("/login/microsoft/callback/", answer)
+    assert not signed_in(client)
+    assert page_messages(response) == [
+        "Microsoft refused the sign-in: AADSTS65004: User declined to consent to access the app."
+    ]
