@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "catcher.context_processors.mailbox",
                 "dirmgr.context_processors.live_refresh",
+                "dirmgr.secret_expiry.secret_banners",
             ],
         },
     },
@@ -107,10 +108,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # AxesStandaloneBackend first: it refuses sign-in while an account/address is locked out.
+# EntraSignInBackend answers only a validated Microsoft sign-in (entrasync/oidc.py).
 # DirectoryBindBackend answers only sign-ins for an identity store (and then never lets the local
 # ModelBackend try the same name), by binding to that store's directory.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "entrasync.signin_backend.EntraSignInBackend",
     "ldapsync.auth.DirectoryBindBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -225,7 +228,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 # The worker heartbeat that /health/ reports: beat sends it, a worker runs it (dirmgr/health.py).
-CELERY_IMPORTS = ["dirmgr.health", "dirmgr.sessions"]
+CELERY_IMPORTS = ["dirmgr.health", "dirmgr.sessions", "dirmgr.secret_expiry"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "dirmgr.health.record_heartbeat",
@@ -252,6 +255,11 @@ CELERY_BEAT_SCHEDULE["ldap-sync"] = {
 CELERY_BEAT_SCHEDULE["entra-sync"] = {
     "task": "entrasync.sync_all",
     "schedule": env.float("ENTRA_SYNC_INTERVAL_SECONDS", default=300.0),
+}
+# Client secrets that expire soon: mailed 30, 7 and 1 days before (dirmgr/secret_expiry.py).
+CELERY_BEAT_SCHEDULE["secret-expiry"] = {
+    "task": "dirmgr.secret_expiry.warn_secret_expiry",
+    "schedule": env.float("SECRET_EXPIRY_CHECK_SECONDS", default=86400.0),
 }
 CELERY_TASK_ROUTES = {
     "notifications.deliver": {"queue": "mail"},

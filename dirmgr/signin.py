@@ -10,6 +10,9 @@ appears in the choices or in the "cannot be reached" error, whose detail goes to
 for the operator. Error reports never show the password: Django's LoginView hides the POST, and
 the form and the credentials helpers hide their variables. Failed sign-ins are throttled by
 django-axes (dirmgr/signin_throttle.py).
+
+Stores whose Entra ID connection allows it also get a "Sign in with Microsoft" link: that flow
+lives in entrasync/signin_views.py and signs in without a password.
 """
 
 from __future__ import annotations
@@ -81,8 +84,20 @@ class StoreSignInForm(AuthenticationForm):
         return self.cleaned_data
 
 
+def microsoft_stores() -> QuerySet[IdentityStore]:
+    """Enabled stores whose Entra ID connection allows "Sign in with Microsoft"."""
+    return IdentityStore.objects.filter(
+        enabled=True, entra_connection__signin_enabled=True
+    ).order_by("name")
+
+
 class SignInView(auth_views.LoginView):
     authentication_form = StoreSignInForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["microsoft_stores"] = microsoft_stores()
+        return context
 
     @sensitive_variables("data")
     def form_valid(self, form: StoreSignInForm) -> HttpResponse:

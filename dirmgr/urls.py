@@ -14,6 +14,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="identitystores:list"), name="home"),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("entrasync.signin_urls")),
     path("", include("identitystores.urls")),
     path("", include("directory.urls")),
     path("", include("notifications.urls")),

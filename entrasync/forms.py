@@ -4,6 +4,7 @@ cloud and the two override URLs. Override URLs must pass the outbound destinatio
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from django import forms
@@ -22,9 +23,12 @@ CLIENT_SECRET = BoundSecret(
     normalise=exact,
 )
 MAX_TIMEOUT = 120
+GROUP_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 AUDITED = [
     "tenant", "client_id", "cloud", "authority_url", "graph_url", "timeout", "sync_enabled",
-    "write_back", "secret_expires",
+    "write_back", "secret_expires", "signin_enabled", "signin_group",
 ]  # fmt: skip
 
 
@@ -69,6 +73,15 @@ class EntraConnectionForm(forms.ModelForm):
 
     def clean_graph_url(self) -> str:
         return _checked_url(self.cleaned_data["graph_url"])
+
+    def clean_signin_group(self) -> str:
+        group = self.cleaned_data["signin_group"].strip()
+        if group and not GROUP_ID.fullmatch(group):
+            raise forms.ValidationError(
+                "Enter the group's object ID (a GUID such as "
+                "00000000-0000-0000-0000-000000000000), or leave blank."
+            )
+        return group.lower()
 
     def clean_timeout(self) -> int:
         timeout = self.cleaned_data["timeout"]

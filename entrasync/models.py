@@ -3,6 +3,7 @@ sync status, including the delta links the next incremental pass starts from."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from core.fields import EncryptedTextField
@@ -39,8 +40,17 @@ class EntraConnection(models.Model):
 
     sync_enabled = models.BooleanField("Periodic sync", default=True)
     write_back = models.BooleanField("Write Admin Center changes to Entra ID", default=True)
-    # When the client secret stops working (from the app registration); warnings come later.
+    # When the client secret stops working: typed, or read from the app registration.
     secret_expires = models.DateField("Client secret expires", null=True, blank=True)
+
+    signin_enabled = models.BooleanField("Admin sign-in with Microsoft accounts", default=False)
+    signin_group = models.CharField(
+        "Administrators group (object ID)",
+        max_length=64,
+        blank=True,
+        help_text="Members of this Entra ID group become the store's administrators when they "
+        "sign in; others are refused. Blank: anyone in the tenant may sign in, without a role.",
+    )
 
     def __str__(self) -> str:
         return f"{self.store} → {self.tenant}"
@@ -69,3 +79,54 @@ class EntraSyncStatus(models.Model):
     @property
     def last_run(self):
         return max((d for d in (self.last_full, self.last_incremental) if d), default=None)
+
+
+class EntraAccount(models.Model):
+    """The Admin Center user an Entra ID account signs in as, linked by its object ID (`oid`) so
+    a renamed account keeps the same user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entra_accounts"
+    )
+    store = models.ForeignKey(
+        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="entra_accounts"
+    )
+    object_id = models.CharField(max_length=64)
+    last_signin = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "object_id"], name="one_user_per_entra_oid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_id} → {self.user_id}"
+
+
+class SecretWarning(models.Model):
+    """One expiry warning mailed: a secret, the date it expires and the threshold (30, 7 or 1
+    days) — the unique row is what keeps each threshold to a single mail."""
+
+    class Secret(models.TextChoices):
+        DIRECTORY = "directory", "Directory connection"
+        SMTP_OAUTH = "smtp_oauth", "SMTP OAuth"
+
+    store = models.ForeignKey(
+        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+"
+    )
+    secret = models.CharField(max_length=16, choices=Secret.choices)
+    expires = models.DateField()
+    threshold = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "secret", "expires", "threshold"], name="one_warning_per_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.secret} secret of {self.store_id}: {self.threshold} days before {self.expires}"
+        )

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -65,6 +66,7 @@ def entra_connection(request: HttpRequest, store_id: int) -> HttpResponse:
         "status": sync,
         "running": _running(sync),
         "connection_saved": saved,
+        "signin_redirect_uri": request.build_absolute_uri(reverse("entra_signin_callback")),
         "nav": "stores",
         "store_nav": "directory",
     }

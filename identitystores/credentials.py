@@ -6,7 +6,9 @@ with the server's key) in the session and copied, still encrypted, onto the outb
 triggers (their EncryptedTextField holds the JSON form, `for_outbox`), where the worker reads them
 back with `decode`. They are wiped from a row once it is sent or dead, and from the session at
 sign-out or when the session expires (dirmgr/sessions.py bounds its lifetime and idle time).
-Error reports never show them: every function here hides its locals.
+Error reports never show them: every function here hides its locals. An admin signed in with a
+Microsoft account has no password here (`mark_passwordless`): their changes use the store's
+configured SMTP authentication, or none.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from core import crypto
 
 # Unchanged since the first release: sessions signed in before an upgrade keep their credentials.
 SESSION_KEY = "dirmgr_smtp_credentials"
+PASSWORDLESS_KEY = "dirmgr_signed_in_without_password"
 
 
 @sensitive_variables()
@@ -56,6 +59,17 @@ def from_session(request: HttpRequest) -> tuple[str, str]:
         return decode(crypto.decrypt(token))
     except (crypto.DecryptionError, ValueError):
         return "", ""
+
+
+def mark_passwordless(request: HttpRequest) -> None:
+    """The admin signed in without a password (a Microsoft account): nothing to keep."""
+    request.session.pop(SESSION_KEY, None)
+    request.session[PASSWORDLESS_KEY] = True
+
+
+def is_passwordless(request: HttpRequest) -> bool:
+    """Whether the admin signed in without a password, so acting credentials do not exist."""
+    return bool(request.session.get(PASSWORDLESS_KEY))
 
 
 @sensitive_variables()

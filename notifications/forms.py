@@ -117,11 +117,12 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
             "notify_group_owners", "notify_managers", "notify_added_member",
             "notify_removed_member", "notify_public_group_owners", "portal",
             "ml_on_join", "ml_on_leave", "ml_days_before_enabled", "ml_days_before",
-            "mb_same_as_membership", *MANAGED_BY_OWN, *LIMIT_FIELDS,
+            "mb_same_as_membership", *MANAGED_BY_OWN, *LIMIT_FIELDS, "client_secret_expires",
         ]  # fmt: skip
         field_classes = {"portal": formfields.ModelChoiceField}
         widgets = {
             "auth_type": forms.RadioSelect,
+            "client_secret_expires": forms.DateInput(attrs={"type": "date"}),
             "to_recipients": forms.TextInput(
                 attrs={"placeholder": "name@example.com; other@example.com"}
             ),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from identitystores import audit
+from identitystores import audit, credentials
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
@@ -86,6 +86,7 @@ def _render(
         "basic_to_exchange": form.basic_to_exchange_online(),
         "exchange_notice": exchange_basic.NOTICE,
         "failing": delivery_health.failing(store),
+        "passwordless": credentials.is_passwordless(request),
     }
     return render(request, "notifications/settings.html", context)
 

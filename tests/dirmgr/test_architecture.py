@@ -54,6 +54,7 @@ def test_celery_task_names_survive_module_moves():
     app.loader.import_default_modules()
     assert sorted(name for name in app.tasks if not name.startswith("celery.")) == [
         "dirmgr.health.record_heartbeat",
+        "dirmgr.secret_expiry.warn_secret_expiry",
         "dirmgr.sessions.clear_expired_sessions",
         "entrasync.sync_all",
         "entrasync.sync_store",

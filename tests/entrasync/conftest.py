@@ -32,3 +32,13 @@ def mail_to_helpdesk(fabrikam):
         from_email="directory@fabrikam.test",
         to_recipients="helpdesk@fabrikam.test",
     )
+
+
+@pytest.fixture
+def signin_server(test_ca, ca_bundle):
+    """The loopback tenant with OpenID Connect sign-in (`tests/support/servers/oidc.py`)."""
+    from tests.support.servers.oidc import EntraSignInServer
+
+    server = EntraSignInServer(tls_context=test_ca.server_context()).start()
+    yield fill_tenant(server)
+    server.stop()
