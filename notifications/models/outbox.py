@@ -61,6 +61,9 @@ class OutgoingMessage(models.Model):
     # The SMTP destination (acting.Destination key) the row was queued for: acting credentials
     # go only there, so a store repointed after queueing holds the row instead.
     destination = models.CharField(max_length=300, blank=True)
+    # Why the recipients were chosen, compact (notifications/provenance.py): recipients per rule
+    # code and the most common (rule, path of group ids) with their counts; "more" counts the rest.
+    why = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
