@@ -13,6 +13,7 @@ from core import confirm
 from identitystores.access import get_store_for_admin
 
 from .. import outbox
+from ..explain import group_names, row_why
 from ..models import OutgoingMessage
 from . import outbox_chart
 
@@ -25,7 +26,7 @@ FILTERS = {
 }
 LIST_FIELDS = [
     "pk", "subject", "created", "to", "bcc", "from_email", "cc", "last_attempt_at",
-    "attempts", "status", "last_error",
+    "attempts", "status", "last_error", "why",
 ]  # fmt: skip
 
 
@@ -41,13 +42,17 @@ def outbox_page(request: HttpRequest, store_id: int) -> HttpResponse:
     statuses = FILTERS[show][1]
     if statuses is not None:
         rows = rows.filter(status__in=statuses)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    names = group_names(page.object_list)
+    for row in page.object_list:
+        row.why_context = row_why(row, names)
     context = {
         "store": store,
         "nav": "stores",
         "store_nav": "outbox",
         "show": show,
         "filters": [(key, label) for key, (label, _) in FILTERS.items()],
-        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": page,
         "chart": outbox_chart.chart(store),
     }
     return render(request, "notifications/outbox.html", context)
