@@ -16,7 +16,9 @@ from notifications.explain import RULES, explain_event
 from notifications.models import NotificationSettings, OutgoingMessage
 
 from . import test_recipients
-from .test_recipients import admin, d  # noqa: F401 - the scenarios' fixtures
+
+# The scenarios' own fixtures, visible to getfixturevalue from this module.
+d, admin = test_recipients.d, test_recipients.admin
 
 SCENARIOS = {
     name: test
