@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Min, QuerySet, Value
+from django.db.models import Min, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
@@ -74,6 +74,17 @@ class Trace:
 
     def chosen(self, address: str, why: Why) -> None:
         self.first.setdefault(address, why)
+
+    def chosen_store_copies(self, to: list[str], cc: list[str]) -> None:
+        """To:/CC: of the store are recipients before any rule is read."""
+        for rule, addresses in (("to", to), ("cc", cc)):
+            for address in addresses:
+                self.chosen(address.lower(), (rule, ()))
+
+    def already(self, pk: int | None, name: str, address: str, why: Why) -> None:
+        """`address` was picked again (by `why`): it receives the message once, as `first`."""
+        first = self.first.get(address, NO_WHY)
+        self.leave_out(LeftOut(pk, name, address, why, "already", first))
 
 
 def expand(
@@ -130,17 +141,16 @@ def _members(
         .values_list("address")
         .order_by()
     )
-    if details:
-        members = members.annotate(name=Min("name"), language=Min("language"))
-    else:
-        members = members.annotate(name=Value(""), language=Value(DEFAULT_LANGUAGE))
-    rows = members.annotate(via=Min("memberships__group_id")).iterator(chunk_size=STREAM_CHUNK)
-    if trace is None:  # the hot path: one tuple per member, no call
-        for address, name, language, via in rows:
-            yield Recipient(address, name, language or DEFAULT_LANGUAGE, tree[via])
+    if not details and trace is None:  # the hot path: one tuple per member, no call
+        rows = members.annotate(via=Min("memberships__group_id"))
+        for address, via in rows.iterator(chunk_size=STREAM_CHUNK):
+            yield Recipient(address, "", DEFAULT_LANGUAGE, tree[via])
         return
+    members = members.annotate(name=Min("name"), language=Min("language"))
+    rows = members.annotate(via=Min("memberships__group_id")).iterator(chunk_size=STREAM_CHUNK)
     for address, name, language, via in rows:
-        trace.chosen(address, tree[via])
+        if trace is not None:
+            trace.chosen(address, tree[via])
         yield Recipient(address, name, language or DEFAULT_LANGUAGE, tree[via])
 
 
@@ -234,9 +244,7 @@ def _chose(trace: Trace | None, address: str, why: Why) -> None:
 
 def _already(trace: Trace | None, pk: int | None, name: str, address: str, why: Why) -> None:
     if trace is not None:
-        trace.leave_out(
-            LeftOut(pk, name, address, why, "already", trace.first.get(address, NO_WHY))
-        )
+        trace.already(pk, name, address, why)
 
 
 def _unaddressable(email: str) -> str:

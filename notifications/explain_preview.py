@@ -112,9 +112,7 @@ def explain_notice(
         return Explanation(notes=[OPTION_OFF.format(option)])
     to, cc = store_to_cc(settings)
     trace = Trace()
-    for rule, addresses in (("to", to), ("cc", cc)):
-        for address in addresses:
-            trace.chosen(address.lower(), (rule, ()))
+    trace.chosen_store_copies(to, cc)
     seen = {a.lower() for a in to + cc}
     found = Explanation(to=to, cc=cc)
     return collect(found, expand(obj.store_id, objects, exclude=seen, trace=trace), trace)

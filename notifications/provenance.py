@@ -18,24 +18,26 @@ from .expansion import Recipient, Why
 
 PATHS_KEPT = 5
 _WHY = itemgetter(3)  # Recipient.why, read without a Python-level call per recipient
+_RULE = itemgetter(0)  # the rule code of a why
 
 
 def record(recipients: Iterable[Recipient]) -> dict:
-    """The record of one message's recipients (each carries its `why`)."""
-    return summarise(Counter(map(_WHY, recipients)))
+    """The record of one message's recipients (each carries its `why`). Counted by C-level
+    Counters: a 100,000-member fan-out makes a thousand of these."""
+    whys = list(map(_WHY, recipients))
+    return summarise(Counter(whys), Counter(map(_RULE, whys)))
 
 
 def to_cc_record(to: list[str], cc: list[str]) -> dict:
     """The record of the store's To:/CC: message."""
-    return summarise(Counter({("to", ()): len(to), ("cc", ()): len(cc)}))
+    counts = Counter({("to", ()): len(to), ("cc", ()): len(cc)})
+    return summarise(counts, Counter({"to": len(to), "cc": len(cc)}))
 
 
-def summarise(counts: Counter[Why]) -> dict:
-    rules: Counter[str] = Counter()
-    for (rule, _), count in counts.items():
-        rules[rule] += count
+def summarise(counts: Counter[Why], rules: Counter[str]) -> dict:
+    """Recipients per rule, the most common paths with their counts, and "more" for the rest."""
     kept = [(why, n) for why, n in counts.most_common(PATHS_KEPT) if n]
-    more = sum(counts.values()) - sum(n for _, n in kept)
+    more = rules.total() - sum(n for _, n in kept)
     summary = {
         "rules": {rule: n for rule, n in rules.items() if n},
         "paths": [[rule, list(path), n] for (rule, path), n in kept],

@@ -25,7 +25,6 @@ from .expansion import LeftOut, Recipient, Trace, expand, owners
 from .models import NotificationSettings
 
 # Rule codes: what each recipient's `why` and each outbox row's record name (see explain.RULES).
-TO, CC = "to", "cc"
 ACTOR, MODIFIED, OWNERS, MANAGERS = "actor", "modified", "owners", "managers"
 ADDED, REMOVED, PUBLIC_OWNERS = "added", "removed", "public_owners"
 
@@ -189,14 +188,18 @@ class Resolution:
         """Every other recipient once, in no particular order, read from the database in chunks.
         Without `details` the members' names and languages are not read (cheaper)."""
         seen = {a.lower() for a in self.to + self.cc}
-        if self.trace is not None:
-            for rule, addresses in ((TO, self.to), (CC, self.cc)):
-                for address in addresses:
-                    self.trace.chosen(address.lower(), (rule, ()))
+        trace = self.trace
+        if trace is not None:
+            trace.chosen_store_copies(self.to, self.cc)
         for recipient in self.picked.addresses:
-            if recipient.address not in seen:
-                seen.add(recipient.address)
-                yield recipient
+            if recipient.address in seen:
+                if trace is not None:
+                    trace.already(None, recipient.name, recipient.address, recipient.why)
+                continue
+            seen.add(recipient.address)
+            if trace is not None:
+                trace.chosen(recipient.address, recipient.why)
+            yield recipient
         yield from expand(
             self.store_id, self.picked.objects, exclude=seen, details=details, trace=self.trace
         )

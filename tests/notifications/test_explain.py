@@ -257,3 +257,17 @@ def test_the_outbox_shows_why_in_a_disclosure(alice_client, contoso, contoso_mai
     text = page.content.decode()
     assert "<summary>Why these recipients</summary>" in text
     assert "Group owner(s) for their groups › Leads: 2" in text
+
+
+def test_it_says_the_acting_admin_in_to_is_already_a_recipient(contoso, contoso_mail, d, alice):
+    contoso_mail.to_recipients = "Alice@Contoso.test"
+    tick(contoso_mail, "notify_actor")
+    found = explain_change(contoso_mail, "updated", d.ben, None, alice)
+    assert found.recipient_count == 0
+    [line] = found.left_out
+    assert (line.address, line.rule, line.reason, line.first) == (
+        "alice@contoso.test",
+        "Logged in users for their actions",
+        "already a recipient",
+        "To: of the store",
+    )
