@@ -40,6 +40,7 @@ from .compose import (
 from .expansion import DEFAULT_LANGUAGE, Recipient, expand
 from .models import EmailTemplate, NotificationSettings, OutgoingMessage
 from .outbox import enqueue
+from .provenance import record, to_cc_record
 from .recipients import resolve, store_to_cc
 
 OUTBOX_CHUNK = 500  # messages per bulk insert
@@ -117,7 +118,13 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
         content = renderer.content(renderer.template_id(DEFAULT_LANGUAGE))
         pending.append(
             build_message(
-                event.store, settings, content, to=resolution.to, cc=resolution.cc, **common
+                event.store,
+                settings,
+                content,
+                to=resolution.to,
+                cc=resolution.cc,
+                why=to_cc_record(resolution.to, resolution.cc),
+                **common,
             )
         )
 
@@ -132,7 +139,8 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
         single = batch[0] if len(batch) == 1 else None
         content = renderer.content(template_of(batch[0]), single)
         bcc = [r.address for r in batch]
-        pending.append(build_message(event.store, settings, content, bcc=bcc, **common))
+        why = record(batch)
+        pending.append(build_message(event.store, settings, content, bcc=bcc, why=why, **common))
         if len(pending) >= OUTBOX_CHUNK:
             written += len(enqueue(pending))
             pending = []
@@ -178,14 +186,25 @@ def send_notice(
     rows = []
     if to or cc:
         content = _render("notice", context, None)
-        rows.append(build_message(store, settings, content, kind=LIFECYCLE_KIND, to=to, cc=cc))
+        rows.append(
+            build_message(
+                store,
+                settings,
+                content,
+                kind=LIFECYCLE_KIND,
+                to=to,
+                cc=cc,
+                why=to_cc_record(to, cc),
+            )
+        )
     seen = {a.lower() for a in to + cc}
     # Life-cycle notices are in English only, so batches need not be split by language.
     for batch in chunks(expand(store.pk, objects, exclude=seen), bcc_batch_size()):
         single = batch[0] if len(batch) == 1 else None
         content = _render("notice", context, single)
         bcc = [r.address for r in batch]
-        rows.append(build_message(store, settings, content, kind=LIFECYCLE_KIND, bcc=bcc))
+        why = record(batch)
+        rows.append(build_message(store, settings, content, kind=LIFECYCLE_KIND, bcc=bcc, why=why))
     return len(enqueue(rows))
 
 
@@ -199,7 +218,7 @@ def send_password_warning(
     """One personal warning with the store's GroupID Portal URL (if one is chosen)."""
     if not user.is_addressable:
         return 0
-    recipient = Recipient(user.email.lower(), user.name, user.language or "en")
+    recipient = Recipient(user.email.lower(), user.name, user.language or "en", (PASSWORD_KIND, ()))
     context = {
         "store": {"name": store.name},
         "expires_on": expires_on.isoformat(),
@@ -208,7 +227,9 @@ def send_password_warning(
     }
     content = _render("password", context, recipient)
     to = [recipient.address]
-    return len(enqueue([build_message(store, settings, content, kind=PASSWORD_KIND, to=to)]))
+    why = record([recipient])
+    message = build_message(store, settings, content, kind=PASSWORD_KIND, to=to, why=why)
+    return len(enqueue([message]))
 
 
 def _render(family: str, context: dict, recipient: Recipient | None) -> Content:

@@ -37,9 +37,11 @@ def new_message(
     triggered_by=None,
     acting_credentials: str = "",
     held_reason: str = "",
+    why: dict | None = None,
 ) -> OutgoingMessage:
     """An unsaved outbox row addressed from the store's From email address, recording the SMTP
     destination it is queued for; with `held_reason` it waits for the acting admin's answer.
+    `why` is the compact record of why its recipients were chosen (`provenance.record`).
 
     The Message-ID is fixed now, so every attempt (and a duplicate after a worker crash) carries
     the same one and recipients' servers can tell them apart from new mail.
@@ -59,6 +61,7 @@ def new_message(
         body_html=body_html,
         triggered_by=triggered_by,
         acting_credentials=acting_credentials,
+        why=why or {},
     )
     ensure_message_id(row)
     return row

@@ -21,19 +21,33 @@ from dataclasses import dataclass, field
 
 from directory.models import AdditionalManager, DirectoryEvent, DirectoryObject, EventKind
 
-from .expansion import Recipient, expand, owners
+from .expansion import LeftOut, Recipient, Trace, expand, owners
 from .models import NotificationSettings
+
+# Rule codes: what each recipient's `why` and each outbox row's record name (see explain.RULES).
+ACTOR, MODIFIED, OWNERS, MANAGERS = "actor", "modified", "owners", "managers"
+ADDED, REMOVED, PUBLIC_OWNERS = "added", "removed", "public_owners"
 
 
 @dataclass
 class Picked:
-    """What one rule picks: directory objects (groups expand to members) and literal addresses."""
+    """What the rules pick: directory objects, each with the first rule that picked it (groups
+    expand to members), and literal addresses."""
 
-    objects: set[int] = field(default_factory=set)
+    objects: dict[int, str] = field(default_factory=dict)
     addresses: list[Recipient] = field(default_factory=list)
 
-    def __or__(self, other: Picked) -> Picked:
-        return Picked(self.objects | other.objects, self.addresses + other.addresses)
+    @classmethod
+    def of(cls, rule: str, ids) -> Picked:
+        return cls(objects={pk: rule for pk in ids if pk is not None})
+
+    def add(self, other: Picked, trace: Trace | None = None) -> None:
+        """Take what `other` picked; an object picked already keeps its first rule."""
+        for pk, rule in other.objects.items():
+            first = self.objects.setdefault(pk, rule)
+            if first != rule and trace is not None:
+                trace.leave_out(LeftOut(pk, "", "", (rule, ()), "already", (first, ())))
+        self.addresses += other.addresses
 
 
 # --- To: and CC: ----------------------------------------------------------------------------
@@ -49,9 +63,10 @@ def store_to_cc(settings: NotificationSettings) -> tuple[list[str], list[str]]:
 
 
 # --- Also Notify, one function per box --------------------------------------------------------
+# Each takes the event and, when explaining, a Trace that collects whom the rule leaves out.
 
 
-def logged_in_user(event: DirectoryEvent) -> Picked:
+def logged_in_user(event: DirectoryEvent, trace: Trace | None = None) -> Picked:
     """Logged in users for their actions: the admin who made the change, if mail-enabled.
 
     The admin's directory account in this store (same address) decides "mail-enabled"; an
@@ -59,6 +74,9 @@ def logged_in_user(event: DirectoryEvent) -> Picked:
     no acting user (life-cycle schedule, directory sync) notify nobody here."""
     user = event.actor
     if user is None or not user.email:
+        if trace is not None:
+            name = user.get_username() if user else event.get_route_display()
+            trace.leave_out(LeftOut(None, name, "", (ACTOR, ()), "no_actor"))
         return Picked()
     account = (
         DirectoryObject.objects.filter(
@@ -68,23 +86,25 @@ def logged_in_user(event: DirectoryEvent) -> Picked:
         .first()
     )
     if account is not None:
-        return Picked(objects={account})
+        return Picked.of(ACTOR, [account])
     name = user.get_full_name() or user.get_username()
-    return Picked(addresses=[Recipient(user.email.lower(), name)])
+    return Picked(addresses=[Recipient(user.email.lower(), name, why=(ACTOR, ()))])
 
 
-def object_being_modified(event: DirectoryEvent) -> Picked:
+def object_being_modified(event: DirectoryEvent, trace: Trace | None = None) -> Picked:
     """Object being modified: the user, contact or group changed; a group reaches all members."""
-    return Picked(objects={event.object_id}) if event.object_id else Picked()
+    return Picked.of(MODIFIED, [event.object_id])
 
 
-def group_owners(event: DirectoryEvent) -> Picked:
+def group_owners(event: DirectoryEvent, trace: Trace | None = None) -> Picked:
     """Group owner(s) for their groups: primary and additional owners of the changed group,
     except additional owners marked "Don't notify"."""
-    return Picked(objects=owners(event.object_id)) if _is_group(event) else Picked()
+    if not _is_group(event):
+        return Picked()
+    return Picked.of(OWNERS, owners(event.object_id, trace, OWNERS))
 
 
-def managers(event: DirectoryEvent) -> Picked:
+def managers(event: DirectoryEvent, trace: Trace | None = None) -> Picked:
     """Manager(s) for their direct reports: primary and additional managers of the changed user."""
     if event.object_id is None:
         return Picked()
@@ -94,24 +114,24 @@ def managers(event: DirectoryEvent) -> Picked:
     additional = AdditionalManager.objects.filter(user_id=event.object_id).values_list(
         "manager_id", flat=True
     )
-    return Picked(objects=set(primary) | set(additional))
+    return Picked.of(MANAGERS, set(primary) | set(additional))
 
 
-def newly_added_member(event: DirectoryEvent) -> Picked:
+def newly_added_member(event: DirectoryEvent, trace: Trace | None = None) -> Picked:
     """Newly added group members on addition: the object added (a group reaches its members)."""
     if event.kind == EventKind.MEMBER_ADDED and event.member_id:
-        return Picked(objects={event.member_id})
+        return Picked.of(ADDED, [event.member_id])
     return Picked()
 
 
-def removed_member(event: DirectoryEvent) -> Picked:
+def removed_member(event: DirectoryEvent, trace: Trace | None = None) -> Picked:
     """Removed group member on removal: the object removed (a group reaches its members)."""
     if event.kind == EventKind.MEMBER_REMOVED and event.member_id:
-        return Picked(objects={event.member_id})
+        return Picked.of(REMOVED, [event.member_id])
     return Picked()
 
 
-def public_group_owners(event: DirectoryEvent) -> Picked:
+def public_group_owners(event: DirectoryEvent, trace: Trace | None = None) -> Picked:
     """Public group owner for membership: owners of a *public* group on a membership change.
     "Don't notify" owners are left out here too: the flag means "no owner notifications"."""
     if not event.is_membership_change or not _is_group(event):
@@ -119,10 +139,16 @@ def public_group_owners(event: DirectoryEvent) -> Picked:
     public = DirectoryObject.objects.filter(
         pk=event.object_id, security_type=DirectoryObject.SecurityType.PUBLIC
     ).exists()
-    return Picked(objects=owners(event.object_id)) if public else Picked()
+    if public:
+        return Picked.of(PUBLIC_OWNERS, owners(event.object_id, trace, PUBLIC_OWNERS))
+    if trace is not None:
+        for pk in sorted(owners(event.object_id)):
+            trace.leave_out(LeftOut(pk, "", "", (PUBLIC_OWNERS, ()), "not_public"))
+    return Picked()
 
 
-ALSO_NOTIFY: dict[str, Callable[[DirectoryEvent], Picked]] = {
+Rule = Callable[[DirectoryEvent, "Trace | None"], Picked]
+ALSO_NOTIFY: dict[str, Rule] = {
     "notify_actor": logged_in_user,
     "notify_modified_object": object_being_modified,
     "notify_group_owners": group_owners,
@@ -133,12 +159,14 @@ ALSO_NOTIFY: dict[str, Callable[[DirectoryEvent], Picked]] = {
 }
 
 
-def also_notify(event: DirectoryEvent, settings: NotificationSettings) -> Picked:
-    """The union of what every ticked box picks."""
+def also_notify(
+    event: DirectoryEvent, settings: NotificationSettings, trace: Trace | None = None
+) -> Picked:
+    """The union of what every ticked box picks; an object keeps the first box that picked it."""
     picked = Picked()
     for box, rule in ALSO_NOTIFY.items():
         if getattr(settings, box):
-            picked = picked | rule(event)
+            picked.add(rule(event, trace), trace)
     return picked
 
 
@@ -147,27 +175,42 @@ def also_notify(event: DirectoryEvent, settings: NotificationSettings) -> Picked
 
 @dataclass
 class Resolution:
-    """To/CC (from the settings) and the Bcc recipients, streamed from the database on demand."""
+    """To/CC (from the settings) and the Bcc recipients, streamed from the database on demand.
+    With a `trace`, whom the rules left out is collected into it as the recipients are read."""
 
     to: list[str]
     cc: list[str]
     store_id: int
     picked: Picked
+    trace: Trace | None = None
 
     def bcc(self, *, details: bool = True) -> Iterator[Recipient]:
         """Every other recipient once, in no particular order, read from the database in chunks.
         Without `details` the members' names and languages are not read (cheaper)."""
         seen = {a.lower() for a in self.to + self.cc}
+        trace = self.trace
+        if trace is not None:
+            trace.chosen_store_copies(self.to, self.cc)
         for recipient in self.picked.addresses:
-            if recipient.address not in seen:
-                seen.add(recipient.address)
-                yield recipient
-        yield from expand(self.store_id, self.picked.objects, exclude=seen, details=details)
+            if recipient.address in seen:
+                if trace is not None:
+                    trace.already(None, recipient.name, recipient.address, recipient.why)
+                continue
+            seen.add(recipient.address)
+            if trace is not None:
+                trace.chosen(recipient.address, recipient.why)
+            yield recipient
+        yield from expand(
+            self.store_id, self.picked.objects, exclude=seen, details=details, trace=self.trace
+        )
 
 
-def resolve(event: DirectoryEvent, settings: NotificationSettings) -> Resolution:
+def resolve(
+    event: DirectoryEvent, settings: NotificationSettings, trace: Trace | None = None
+) -> Resolution:
+    """Who the event's mail goes to; pass a Trace to also learn whom the rules left out."""
     to, cc = store_to_cc(settings)
-    return Resolution(to, cc, event.store_id, also_notify(event, settings))
+    return Resolution(to, cc, event.store_id, also_notify(event, settings, trace), trace)
 
 
 def _is_group(event: DirectoryEvent) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import acting, outbox, outbox_row, server_check, settings_page, templates
+from .views import acting, explain, outbox, outbox_row, server_check, settings_page, templates
 
 app_name = "notifications"
 urlpatterns = [
@@ -49,6 +49,11 @@ urlpatterns = [
         "identity-stores/<id:store_id>/configurations/notifications/",
         settings_page.notifications_page,
         name="settings",
+    ),
+    path(
+        "identity-stores/<id:store_id>/configurations/notifications/who-would-be-notified/",
+        explain.explain_page,
+        name="explain",
     ),
     path(
         "identity-stores/<id:store_id>/configurations/notifications/test-server/",

@@ -72,6 +72,9 @@ class OutgoingMessage(models.Model):
     # When the row was deleted on the Outbox page, and its status then (what Restore puts back).
     deleted_at = models.DateTimeField(null=True, blank=True)
     status_before_delete = models.CharField(max_length=10, blank=True)
+    # Why the recipients were chosen, compact (notifications/provenance.py): recipients per rule
+    # code and the most common (rule, path of group ids) with their counts; "more" counts the rest.
+    why = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

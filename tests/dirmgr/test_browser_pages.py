@@ -16,6 +16,7 @@ STORE_PAGES = [
     ("identitystores:configurations", "Configurations"),
     ("notifications:settings", "Notifications"),
     ("notifications:outbox", "Outbox"),
+    ("notifications:explain", "Who would be notified?"),
     ("identitystores:history", "History"),
     ("directory:list", "Directory"),
     ("notifications:email_templates", None),
