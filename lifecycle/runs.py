@@ -6,6 +6,9 @@ with indexed (store, state, date) queries, so a run costs what is due, not what 
 handler first *claims* its row with a conditional UPDATE (state or marker still as expected) in
 the transaction that also changes the directory and writes the outbox rows: a second run, a
 concurrent run, or a rerun after a crash finds the row already claimed and does nothing.
+
+Each item is one step (`one_store_copy`): when it changes the directory and also sends a
+life-cycle notice, the store's To:/CC: receive the notice only, not the change notification too.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from django.db import transaction
 from django.utils import timezone
 
 from directory.changes import Actor
@@ -24,7 +28,7 @@ from directory.models import Route
 from identitystores import audit
 from identitystores.models import IdentityStore
 from notifications.models import NotificationSettings
-from notifications.notify import settings_for
+from notifications.notify import one_store_copy, settings_for
 
 from . import days
 from .models import JobRun
@@ -94,7 +98,8 @@ def execute(
         progress.start(sum(len(ids) for ids, _ in phases))
         for ids, handle in phases:
             for pk in ids:
-                handle(run, pk)
+                with transaction.atomic(), one_store_copy():
+                    handle(run, pk)
                 progress.advance()
     except BaseException as exc:
         _finish(record, run, JobRun.Status.FAILED, f"{type(exc).__name__}: {exc}")

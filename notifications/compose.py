@@ -57,7 +57,7 @@ TEMPLATE_FILES = {
             "body_text": f"lifecycle/email/{family}_body_text.txt",
             "body_html": f"lifecycle/email/{family}_body_html.html",
         }
-        for family in ("notice", "password")
+        for family in ("notice", "password", "digest")
     },
 }
 DEFAULT_TEMPLATE = 0
@@ -77,7 +77,8 @@ def bcc_batch_size() -> int:
 
 @lru_cache(maxsize=len(TEMPLATE_FILES))
 def load_templates(family: str) -> dict[str, Template]:
-    """The stock templates of `family` ("change", "notice" or "password"), compiled once."""
+    """The stock templates of `family` ("change", "notice", "password" or "digest"), compiled
+    once."""
     folder = django_settings.BASE_DIR / "templates"
     return {
         part: compile_template((folder / path).read_text(encoding="utf-8"))

@@ -5,13 +5,18 @@ Each call writes its outbox rows in the caller's transaction (the one that also 
 directory and the item's state), so mail goes out only for what was committed. Messages are
 built by `compose`; who receives them comes from `recipients` and `expansion`.
 
-Change notifications: To:/CC: of the store get one message of their own, every other recipient
-is in Bcc batches (see compose). Life-cycle notices reach the objects the job names (a group
-reaches all its members, nested groups included), each address once, in Bcc batches; the store's
-To:/CC: receive a copy in a message of their own, as they receive every notification of the
-store. Password-expiry warnings are personal (one user's expiry date): one message to the user,
-no copy to To:/CC: — they learn of each membership change of the group from its change
-notification.
+To:/CC: of the store receive every notification the store generates (spec: "All email
+notifications generated for the identity store are sent to these recipients"):
+- change notifications: To:/CC: get one message of their own, every other recipient is in Bcc
+  batches (see compose);
+- life-cycle notices reach the objects the job names (a group reaches all its members, nested
+  groups included), each address once, in Bcc batches, and To:/CC: get a copy of their own.
+  A life-cycle step that also changes the directory (a temporary membership ending removes the
+  member) would tell To:/CC: twice, once by the change notification and once by the notice;
+  inside `one_store_copy()` they get the notice only, which names the change;
+- password-expiry warnings are personal (one user's expiry date): one message to the user. A
+  run can warn thousands, so To:/CC: get one digest per store and run instead of a copy of each
+  (`send_password_digest`): who was warned, when each password expires, the portal link.
 """
 
 from __future__ import annotations
@@ -46,11 +51,35 @@ OUTBOX_CHUNK = 500  # messages per bulk insert
 LIFECYCLE_KIND = "lifecycle"
 PASSWORD_KIND = "password-expiry"
 
+DIGEST_KIND = "password-digest"
+DIGEST_LINES = 2_000  # members listed per digest message
+
 # Per-store lookups that `notify` makes for every event, kept for the length of a
 # `store_lookups_once` block; None outside one.
 _lookups: ContextVar[dict[tuple[str, int], object] | None] = ContextVar(
     "notification_store_lookups", default=None
 )
+
+
+@dataclass
+class _StepCopy:
+    """The To:/CC: change messages of one life-cycle step, held until the step ends."""
+
+    held: list[OutgoingMessage] = field(default_factory=list)
+    noticed: bool = False
+
+
+_step_copy: ContextVar[_StepCopy | None] = ContextVar("lifecycle_step_copy", default=None)
+
+
+@dataclass(frozen=True)
+class Warned:
+    """One line of the password-expiry digest."""
+
+    name: str
+    email: str
+    expires_on: date
+    days_left: int
 
 
 @dataclass(frozen=True)
@@ -97,6 +126,35 @@ def _per_store(name: str, store_id: int, read: Callable[[], object]):
     return cache[key]
 
 
+@contextmanager
+def one_store_copy() -> Iterator[None]:
+    """Within the block (one life-cycle step, inside its transaction), To:/CC: receive one
+    message: the step's life-cycle notice when it sends one, otherwise the change notifications
+    held back until the block ends. Members and other recipients are not affected.
+
+    Why: the notice says what the schedule changed, so the change notification's copy to the
+    store's recipients would tell them the same thing a second time. A block left by an
+    exception writes nothing (its transaction rolls back anyway).
+    """
+    step = _StepCopy()
+    token = _step_copy.set(step)
+    try:
+        yield
+    finally:
+        _step_copy.reset(token)
+    if not step.noticed:
+        enqueue(step.held)
+
+
+def _store_message(message: OutgoingMessage) -> list[OutgoingMessage]:
+    """The To:/CC: message of a change, or nothing when a life-cycle step holds it back."""
+    step = _step_copy.get()
+    if step is None:
+        return [message]
+    step.held.append(message)
+    return []
+
+
 def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change") -> int:
     """Write the event's outbox rows in the caller's transaction; returns how many."""
     settings = _per_store("settings", event.store_id, lambda: _settings(event.store_id))
@@ -115,11 +173,10 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
     written = 0
     if resolution.to or resolution.cc:
         content = renderer.content(renderer.template_id(DEFAULT_LANGUAGE))
-        pending.append(
-            build_message(
-                event.store, settings, content, to=resolution.to, cc=resolution.cc, **common
-            )
+        message = build_message(
+            event.store, settings, content, to=resolution.to, cc=resolution.cc, **common
         )
+        pending += _store_message(message)
 
     def template_of(recipient: Recipient) -> int:
         return renderer.template_id(recipient.language)
@@ -179,6 +236,9 @@ def send_notice(
     if to or cc:
         content = _render("notice", context, None)
         rows.append(build_message(store, settings, content, kind=LIFECYCLE_KIND, to=to, cc=cc))
+        step = _step_copy.get()
+        if step is not None:
+            step.noticed = True
     seen = {a.lower() for a in to + cc}
     # Life-cycle notices are in English only, so batches need not be split by language.
     for batch in chunks(expand(store.pk, objects, exclude=seen), bcc_batch_size()):
@@ -214,3 +274,42 @@ def send_password_warning(
 def _render(family: str, context: dict, recipient: Recipient | None) -> Content:
     templates = load_templates(family)
     return render_content(templates, {**context, "recipient": recipient_context(recipient)})
+
+
+def send_password_digest(
+    store: IdentityStore, settings: NotificationSettings, warned: list[Warned]
+) -> int:
+    """The run's digest to the store's To:/CC: the members warned (name, address, expiry date,
+    days left) and the portal link; nothing when there is nobody to tell or no one was warned.
+
+    One message per `DIGEST_LINES` members: a template renders at most 10,000 loop runs
+    (templating/limits.py), and a mail client copes better with parts of a few thousand lines.
+    Returns the message count."""
+    to, cc = store_to_cc(settings)
+    if not warned or not (to or cc):
+        return 0
+    parts = list(chunks(warned, DIGEST_LINES))
+    rows = []
+    for number, part in enumerate(parts, start=1):
+        context = _digest_context(store, settings, part, number, len(parts))
+        content = _render("digest", context, None)
+        rows.append(build_message(store, settings, content, kind=DIGEST_KIND, to=to, cc=cc))
+    return len(enqueue(rows))
+
+
+def _digest_context(
+    store: IdentityStore, settings: NotificationSettings, warned: list[Warned], part: int, of: int
+) -> dict:
+    lines = [
+        {"name": w.name, "email": w.email, "expires_on": w.expires_on.isoformat(),
+         "days_left": w.days_left}
+        for w in warned
+    ]  # fmt: skip
+    return {
+        "store": {"name": store.name},
+        "warned": lines,
+        "count": len(lines),
+        "part": part if of > 1 else 0,
+        "parts": of,
+        "portal_url": settings.portal.url if settings.portal_id else "",
+    }

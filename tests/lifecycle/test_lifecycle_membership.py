@@ -151,6 +151,41 @@ def test_it_copies_every_notice_to_the_store_to_and_cc(mail, club, ann):
     ]
 
 
+def store_copies(store) -> list[tuple[str, str]]:
+    """(kind, subject) of every message addressed to the store's To:/CC:."""
+    rows = OutgoingMessage.objects.filter(store=store).exclude(to="", cc="").order_by("id")
+    return [(m.kind, m.subject) for m in rows]
+
+
+def test_to_and_cc_get_one_message_for_a_step_that_changes_the_directory(mail, club, ann):
+    mail.to_recipients, mail.cc_recipients = "desk@contoso.test", "audit@contoso.test"
+    mail.notify_added_member = mail.notify_removed_member = True
+    mail.save()
+    temporary(mail.store, club, ann, date(2026, 3, 2), date(2026, 3, 9))
+    run(mail.store, at(2026, 3, 2))
+    run(mail.store, at(2026, 3, 9))
+    assert store_copies(mail.store) == [
+        ("lifecycle", "[Contoso AD] Ann was added to Club"),
+        ("lifecycle", "[Contoso AD] Ann was removed from Club"),
+    ]
+    # The member's change notifications (Also Notify boxes) are not affected.
+    changes = OutgoingMessage.objects.filter(kind="change").order_by("id")
+    assert [(m.to, m.bcc) for m in changes] == [("", "ann@contoso.test")] * 2
+
+
+def test_to_and_cc_get_the_change_notification_when_no_notice_is_sent(mail, club, ann):
+    mail.to_recipients = "desk@contoso.test"
+    mail.ml_on_join = False
+    mail.save()
+    temporary(mail.store, club, ann, date(2026, 3, 2), date(2026, 3, 9))
+    run(mail.store, at(2026, 3, 2))
+    run(mail.store, at(2026, 3, 9))
+    assert store_copies(mail.store) == [
+        ("change", "[Contoso AD] Member added: Club"),
+        ("lifecycle", "[Contoso AD] Ann was removed from Club"),
+    ]
+
+
 def test_it_reminds_x_days_before_leaving_exactly_once(mail, club, ann):
     mail.ml_on_join = mail.ml_on_leave = False
     mail.ml_days_before_enabled, mail.ml_days_before = True, 2
