@@ -106,7 +106,7 @@ def remind(run: Run, pk: int) -> None:
         f"{item.end_date} ({in_days(run, item.end_date)}).",
         _details(item, run),
     )
-    send_reminder(run, notice, {item.holder_id})
+    send_reminder(run, notice, {item.holder})
 
 
 @transaction.atomic
@@ -152,10 +152,11 @@ def _holds(item: TemporaryManagedBy, *, additional_only: bool = False) -> bool:
     return link.exists() or (primary and not additional_only)
 
 
-def _with_primary(item: TemporaryManagedBy) -> set[int]:
-    """The holder (a group reaches its members) and the target's primary owner or manager."""
+def _with_primary(item: TemporaryManagedBy) -> set:
+    """The holder (loaded; a group reaches its members) and the id of the target's primary owner
+    or manager."""
     primary = item.target.primary_owner_id if item.role == OWNER else item.target.primary_manager_id
-    return {item.holder_id, primary} - {None}
+    return {item.holder} | ({primary} if primary else set())
 
 
 def _role(item: TemporaryManagedBy) -> str:

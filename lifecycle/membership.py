@@ -83,7 +83,7 @@ def skip_window(run: Run, pk: int) -> None:
         _details(item, run),
     )
     run.counts["messages"] += send_notice(
-        run.store, run.settings, notice, {item.user_id} if wants else set()
+        run.store, run.settings, notice, {item.user} if wants else set()
     )
 
 
@@ -129,7 +129,7 @@ def _remind(run: Run, pk: int, state: Q, removal: str) -> None:
     if item is None or not is_member(item.group_id, item.user_id):
         return
     notice = leaving_soon(run, item.group, item.user, item.removal_date)
-    send_reminder(run, notice, {item.user_id})
+    send_reminder(run, notice, {item.user})
 
 
 @transaction.atomic
@@ -174,7 +174,7 @@ def _changed(run: Run, item: TemporaryMembership, verb: str, to: str, wanted: bo
         f"{item.group.name}.",
         _details(item, run),
     )
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.user_id})
+    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.user})
 
 
 def _details(item: TemporaryMembership, run: Run) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ notifications generated for the identity store are sent to these recipients"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -44,8 +44,24 @@ from .compose import (
 )
 from .expansion import DEFAULT_LANGUAGE, Recipient, expand
 from .models import EmailTemplate, NotificationSettings, OutgoingMessage
-from .outbox import enqueue
+from .outbox import enqueue, rows_in_bulk
 from .recipients import resolve, store_to_cc
+
+__all__ = [
+    "DIGEST_KIND",
+    "LIFECYCLE_KIND",
+    "PASSWORD_KIND",
+    "Notice",
+    "Warned",
+    "notify",
+    "one_store_copy",
+    "rows_in_bulk",
+    "send_notice",
+    "send_password_digest",
+    "send_password_warning",
+    "settings_for",
+    "store_lookups_once",
+]
 
 OUTBOX_CHUNK = 500  # messages per bulk insert
 LIFECYCLE_KIND = "lifecycle"
@@ -215,12 +231,15 @@ def send_notice(
     store: IdentityStore,
     settings: NotificationSettings | None,
     notice: Notice,
-    objects: set[int],
+    objects: Iterable[int | DirectoryObject],
     *,
     copy_store: bool = True,
 ) -> int:
     """Queue `notice` for `objects` (and To:/CC: when `copy_store`); returns the message count.
-    A store without notification settings has no From address: nothing is queued."""
+    A store without notification settings has no From address: nothing is queued.
+
+    `objects` are ids, or objects the caller has loaded already: a loaded user or contact is
+    addressed as it is (no query), ids and groups are expanded from the database."""
     if settings is None:
         return 0
     context = {
@@ -241,12 +260,27 @@ def send_notice(
             step.noticed = True
     seen = {a.lower() for a in to + cc}
     # Life-cycle notices are in English only, so batches need not be split by language.
-    for batch in chunks(expand(store.pk, objects, exclude=seen), bcc_batch_size()):
+    for batch in chunks(_notice_recipients(store.pk, objects, seen), bcc_batch_size()):
         single = batch[0] if len(batch) == 1 else None
         content = _render("notice", context, single)
         bcc = [r.address for r in batch]
         rows.append(build_message(store, settings, content, kind=LIFECYCLE_KIND, bcc=bcc))
     return len(enqueue(rows))
+
+
+def _notice_recipients(
+    store_id: int, objects: Iterable[int | DirectoryObject], seen: set[str]
+) -> Iterator[Recipient]:
+    """Each address once: loaded users and contacts first (the rules of `expansion`: mail-enabled
+    with an address), then what `expand` finds for the ids and groups."""
+    ids: set[int] = set()
+    for obj in objects:
+        if not isinstance(obj, DirectoryObject) or obj.is_group:
+            ids.add(obj.pk if isinstance(obj, DirectoryObject) else obj)
+        elif obj.is_addressable and obj.email.lower() not in seen:
+            seen.add(obj.email.lower())
+            yield Recipient(obj.email.lower(), obj.name, obj.language or DEFAULT_LANGUAGE)
+    yield from expand(store_id, ids, exclude=seen)
 
 
 def send_password_warning(

@@ -307,7 +307,10 @@ def test_it_records_a_reminder_that_no_run_could_send(mail, club, ann):
 # --- Crashes ----------------------------------------------------------------------------------
 
 
-def test_it_finishes_a_run_killed_between_items_without_repeating_anything(mail, club, make_object):
+def test_it_finishes_a_run_killed_between_chunks_without_repeating_anything(
+    mail, club, make_object, settings
+):
+    settings.LIFECYCLE_CHUNK = 2  # the kill comes after the first chunk's commit
     users = [make_object("user", f"U{i}", f"u{i}@contoso.test") for i in range(5)]
     for user in users:
         temporary(mail.store, club, user, date(2026, 3, 2), date(2026, 3, 9))

@@ -187,7 +187,10 @@ def test_it_leaves_out_members_who_got_no_warning(group, desk, make_object):
     assert "Nomail" not in digest.body_text
 
 
-def test_a_run_killed_before_its_digest_lists_every_warning_on_the_rerun(group, desk, make_object):
+def test_a_run_killed_before_its_digest_lists_every_warning_on_the_rerun(
+    group, desk, make_object, settings
+):
+    settings.LIFECYCLE_CHUNK = 1  # the kill comes after the first warning's commit
     for name, day in (("Ann", 12), ("Ben", 13), ("Cal", 14)):
         user(make_object, name, at(2026, 3, day, 9))
     # 3 joins, then the warnings: killed after the first warning.
