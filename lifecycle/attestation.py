@@ -22,7 +22,7 @@ from .reminders import claim_reminder, leaving_soon, membership_days, note_misse
 from .runs import Phase, Run
 
 AR = AttestationRemoval
-AR_RELATED = ("store", "group", "member")
+AR_RELATED = ("store", "group__store", "member")
 
 
 def phases(run: Run, horizon: date | None) -> list[Phase]:

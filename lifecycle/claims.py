@@ -36,10 +36,11 @@ def due_ids(queryset: QuerySet) -> list[int]:
     return sorted(queryset.order_by().values_list("pk", flat=True))
 
 
-def save_note(item: Model, note: str) -> None:
-    """Record on a claimed row why it changed nothing (shown in its list)."""
+def save_note(item: Model, note: str, *fields: str) -> None:
+    """Record on a claimed row why it changed nothing (shown in its list), with `fields` the
+    caller set too."""
     item.note = note
-    item.save(update_fields=["note"])
+    item.save(update_fields=["note", *fields])
 
 
 def start_phases(items: QuerySet, today: date, skip: Handler, start: Handler) -> list[Phase]:

@@ -29,7 +29,7 @@ from .runs import Phase, Run
 
 MB = TemporaryManagedBy
 OWNER = MB.Role.OWNER
-RELATED = ("store", "target", "holder")
+RELATED = ("store", "target__store", "holder")
 
 
 def plan(run: Run) -> list[Phase]:
@@ -70,19 +70,19 @@ def skip_window(run: Run, pk: int) -> None:
 @transaction.atomic
 def start(run: Run, pk: int) -> None:
     window_open = Q(state=State.SCHEDULED, end_date__gt=run.today)
-    item = claim(MB, pk, window_open, RELATED, state=State.ACTIVE)
+    # Claimed as applied: one UPDATE for the usual case; the "unchanged" branch takes it back.
+    item = claim(MB, pk, window_open, RELATED, state=State.ACTIVE, start_applied=True)
     if item is None:
         return
     if _holds(item):
         run.counts["unchanged"] += 1
-        save_note(item, f"Already {_role(item)} at the start: stays at the end.")
+        item.start_applied = False
+        save_note(item, f"Already {_role(item)} at the start: stays at the end.", "start_applied")
         return
     if item.role == OWNER:
         changes.add_additional_owner(item.target, item.holder, run.actor)
     else:
         changes.add_additional_manager(item.target, item.holder, run.actor)
-    item.start_applied = True
-    item.save(update_fields=["start_applied"])
     run.counts["applied"] += 1
     if _options(run)[0]:
         notice = Notice(
