@@ -33,17 +33,17 @@ from identitystores.models import IdentityStore
 
 from . import acting
 from .compose import (
+    NOTICE_KIND,
     Content,
     EventRenderer,
     batches,
     bcc_batch_size,
     build_message,
-    load_templates,
     recipient_context,
-    render_content,
+    render_notice,
 )
 from .expansion import DEFAULT_LANGUAGE, Recipient, expand
-from .models import EmailTemplate, NotificationSettings, OutgoingMessage
+from .models import EmailTemplate, NotificationSettings, OutgoingMessage, find_override
 from .outbox import enqueue, rows_in_bulk
 from .recipients import resolve, store_to_cc
 
@@ -253,8 +253,13 @@ def send_notice(
     to, cc = store_to_cc(settings) if copy_store else ([], [])
     rows = []
     if to or cc:
-        content = _render("notice", context, None)
-        rows.append(build_message(store, settings, content, kind=LIFECYCLE_KIND, to=to, cc=cc))
+        content = _render(store.pk, "notice", context, None)
+        rows.append(
+            build_message(
+                store, settings, content, kind=LIFECYCLE_KIND, to=to, cc=cc,
+                context=_rendered_from(context, None),
+            )
+        )  # fmt: skip
         step = _step_copy.get()
         if step is not None:
             step.noticed = True
@@ -262,9 +267,14 @@ def send_notice(
     # Life-cycle notices are in English only, so batches need not be split by language.
     for batch in chunks(_notice_recipients(store.pk, objects, seen), bcc_batch_size()):
         single = batch[0] if len(batch) == 1 else None
-        content = _render("notice", context, single)
+        content = _render(store.pk, "notice", context, single)
         bcc = [r.address for r in batch]
-        rows.append(build_message(store, settings, content, kind=LIFECYCLE_KIND, bcc=bcc))
+        rows.append(
+            build_message(
+                store, settings, content, kind=LIFECYCLE_KIND, bcc=bcc,
+                context=_rendered_from(context, single),
+            )
+        )  # fmt: skip
     return len(enqueue(rows))
 
 
@@ -300,14 +310,29 @@ def send_password_warning(
         "days_left": days_left,
         "portal_url": settings.portal.url if settings.portal_id else "",
     }
-    content = _render("password", context, recipient)
-    to = [recipient.address]
-    return len(enqueue([build_message(store, settings, content, kind=PASSWORD_KIND, to=to)]))
+    content = _render(store.pk, "password", context, recipient)
+    kept = _rendered_from(context, recipient)
+    message = build_message(
+        store, settings, content, kind=PASSWORD_KIND, to=[recipient.address], context=kept
+    )
+    return len(enqueue([message]))
 
 
-def _render(family: str, context: dict, recipient: Recipient | None) -> Content:
-    templates = load_templates(family)
-    return render_content(templates, {**context, "recipient": recipient_context(recipient)})
+def _render(store_id: int, family: str, context: dict, recipient: Recipient | None) -> Content:
+    """The notice of `family` for `recipient`, from the store's override for the recipient's
+    language when there is one (looked up once per store, family and language within a
+    `store_lookups_once` block: a life-cycle chunk renders each override once per language)."""
+    language = recipient.language if recipient else DEFAULT_LANGUAGE
+    kind = NOTICE_KIND[family]
+    override = _per_store(
+        f"override:{kind}:{language}", store_id, lambda: find_override(store_id, kind, language)
+    )
+    return render_notice(family, {**context, "recipient": recipient_context(recipient)}, override)
+
+
+def _rendered_from(context: dict, recipient: Recipient | None) -> dict:
+    """What a notice row keeps of its context, for Preview with a real notice."""
+    return {**context, "recipient": recipient_context(recipient)}
 
 
 def send_password_digest(
@@ -326,8 +351,11 @@ def send_password_digest(
     rows = []
     for number, part in enumerate(parts, start=1):
         context = _digest_context(store, settings, part, number, len(parts))
-        content = _render("digest", context, None)
-        rows.append(build_message(store, settings, content, kind=DIGEST_KIND, to=to, cc=cc))
+        content = _render(store.pk, "digest", context, None)
+        kept = _rendered_from(context, None)
+        rows.append(
+            build_message(store, settings, content, kind=DIGEST_KIND, to=to, cc=cc, context=kept)
+        )
     return len(enqueue(rows))
 
 

@@ -39,6 +39,7 @@ def new_message(
     triggered_by=None,
     acting_credentials: str = "",
     held_reason: str = "",
+    context: dict | None = None,
 ) -> OutgoingMessage:
     """An unsaved outbox row addressed from the store's From email address, recording the SMTP
     destination it is queued for; with `held_reason` it waits for the acting admin's answer.
@@ -61,6 +62,7 @@ def new_message(
         body_html=body_html,
         triggered_by=triggered_by,
         acting_credentials=acting_credentials,
+        context=context or {},
     )
     ensure_message_id(row)
     return row

@@ -61,6 +61,10 @@ class OutgoingMessage(models.Model):
     # The SMTP destination (acting.Destination key) the row was queued for: acting credentials
     # go only there, so a store repointed after queueing holds the row instead.
     destination = models.CharField(max_length=300, blank=True)
+    # What a notice was rendered from (plain values, as its template saw them): the template
+    # editor previews a draft with a recent real notice of the store. Empty for changes, whose
+    # events are kept anyway.
+    context = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

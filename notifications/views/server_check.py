@@ -18,7 +18,7 @@ from .. import acting
 from ..addresses import normalise_address
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
-from ..server_check import CheckResult, send_test_message
+from ..server_check import CheckResult, send_test_message, store_test_message
 from ..transports import TransportConfig
 from .settings_page import settings_for
 
@@ -49,7 +49,10 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
     if config.auth == "none" and _may_use_sign_in(request, store, config):
         username, password = credentials.from_session(request)
         config = dataclasses.replace(config, username=username, password=password)
-    result = send_test_message(config, recipient, store_name=store.name, store_id=store.pk)
+    content = store_test_message(store.pk, store.name, recipient)
+    result = send_test_message(
+        config, recipient, store_name=store.name, store_id=store.pk, content=content
+    )
     outcome = "succeeded" if result.ok else "failed"
     audit.record(
         store,

@@ -18,6 +18,7 @@ from .. import acting, acting_answers
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
+from .template_sources import notice_list
 
 
 def settings_for(store: IdentityStore) -> NotificationSettings:
@@ -46,7 +47,13 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
             messages.success(request, "Notification settings saved.")
             return redirect("notifications:settings", store.pk)
         messages.error(request, "The settings were not saved. Correct the fields marked below.")
-    context = {"store": store, "form": form, "nav": "stores", "store_nav": "notifications"}
+    context = {
+        "store": store,
+        "form": form,
+        "notices": notice_list(store),
+        "nav": "stores",
+        "store_nav": "notifications",
+    }
     return render(request, "notifications/settings.html", context)
 
 
