@@ -437,3 +437,26 @@ def test_it_removes_an_attestation_mark_silently_when_the_options_are_off(mail, 
     run(mail.store, at(2026, 3, 12))
     assert not member(club, ann)
     assert messages(mail.store) == []
+
+
+# --- Cost -------------------------------------------------------------------------------------
+
+
+def test_a_chunk_costs_three_statements_per_item_plus_a_fixed_few(mail, club, make_object):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users = [make_object("user", f"U{i}", f"u{i}@contoso.test") for i in range(30)]
+    for user in users:
+        temporary(mail.store, club, user, date(2026, 3, 2), date(2026, 3, 9))
+    with CaptureQueriesContext(connection) as captured:
+        record = run(mail.store, at(2026, 3, 2))
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    # Claim, membership check, membership insert per item; the chunk's reads and bulk writes.
+    assert record.counts["applied"] == 30
+    assert len(statements) <= 3 * 30 + 25, "\n".join(statements)
+    assert len(messages(mail.store)) == 30
