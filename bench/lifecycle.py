@@ -9,6 +9,12 @@ neither sees the other's rows. Every run starts from the same copy of the databa
 disturbed), and CPU seconds are shown next to wall seconds. Prints both times and their ratio
 (target ≤ 1.5); the last line is one JSON object: {"big_s", "small_s", "ratio", ...}.
 
+`bulk_s` is the floor the job is held to: in the same child process, from the same snapshot, the
+same rows the run writes (memberships, claimed items, events, history entries, outbox rows with
+their rendered notices) written in bulk in one transaction. `per_item_ratio` = run time ÷
+`bulk_s` for the big store (goal ≤ 10): what handling items one by one, crash-safe, costs on top
+of the work itself.
+
     .venv/bin/python bench/lifecycle.py               # 1,000,000 / 100,000 total, 10,000 due
     .venv/bin/python bench/lifecycle.py --repeats 3   # the same, fastest of three runs each
     .venv/bin/python bench/lifecycle.py --smoke       # 20,000 / 2,000 total, 200 due (CI)
@@ -150,15 +156,88 @@ def child(total: int, due: int, repeats: int) -> None:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
         shutil.copyfile(database, snapshot)
-        runs = []
+        runs, bulks = [], []
         for _ in range(repeats):
+            connection.close()
+            shutil.copyfile(snapshot, database)
+            bulks.append(_timed_bulk(store.pk))
             connection.close()
             shutil.copyfile(snapshot, database)
             runs.append(_timed_run(store.pk))
         left = TemporaryMembership.objects.filter(state="scheduled", start_date__lte=TODAY).count()
         best = min(runs, key=lambda r: r["run_s"])
-        print(json.dumps({"total": total, "due": due, "load_s": round(load_s, 2), **best,
+        bulk = min(bulks, key=lambda r: r["bulk_s"])
+        print(json.dumps({"total": total, "due": due, "load_s": round(load_s, 2), **best, **bulk,
                           "runs_s": [r["run_s"] for r in runs], "left_due": left}))  # fmt: skip
+
+
+def _timed_bulk(store_id: int) -> dict:
+    """The run's rows, written in bulk in one transaction: what the work itself costs."""
+    from django.db import transaction
+
+    wall = time.perf_counter()
+    with transaction.atomic():
+        rows = _bulk_rows(store_id)
+    return {"bulk_s": round(time.perf_counter() - wall, 3), "bulk_messages": rows}
+
+
+def _bulk_rows(store_id: int) -> int:
+    from directory.models import DirectoryEvent, GroupMembership
+    from identitystores import audit
+    from lifecycle.models import TemporaryMembership
+    from notifications.models import NotificationSettings, OutgoingMessage
+
+    settings = NotificationSettings.objects.select_related("store", "portal").get(store=store_id)
+    store = settings.store
+    due = TemporaryMembership.objects.filter(
+        store=store, state="scheduled", start_date__lte=TODAY, end_date__gt=TODAY
+    )
+    items = list(due.select_related("group", "user"))
+    due.update(state="active", start_applied=True)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(group=i.group, member=i.user, member_is_group=False) for i in items
+    )
+    events, history, messages = [], [], []
+    for item in items:
+        events.append(_bulk_event(store, item))
+        history += audit.entries(store, "Life-cycle schedule", "directory.member_added",
+                                 [(f"{item.group.name} · member", "", item.user.name)])  # fmt: skip
+        messages.append(_bulk_message(store, settings, item))
+    DirectoryEvent.objects.bulk_create(events, batch_size=2000)
+    audit.AuditEntry.objects.bulk_create(history, batch_size=2000)
+    OutgoingMessage.objects.bulk_create(messages, batch_size=500)
+    return len(messages)
+
+
+def _bulk_event(store, item):
+    from directory.models import DirectoryEvent
+
+    return DirectoryEvent(
+        store=store, kind="member_added", route="lifecycle", actor_name="Life-cycle schedule",
+        object=item.group, object_name=item.group.name, member=item.user,
+        member_name=item.user.name,
+    )  # fmt: skip
+
+
+def _bulk_message(store, settings, item):
+    """The notice the job sends for this item, rendered for its one recipient."""
+    from notifications.compose import build_message, load_templates, render_content
+
+    context = {
+        "store": {"name": store.name},
+        "notice": {
+            "subject": f"{item.user.name} was added to {item.group.name}",
+            "headline": f"The Membership Life Cycle schedule added {item.user.name} to the "
+            f"group {item.group.name}.",
+            "details": [{"label": "Group", "value": item.group.name},
+                        {"label": "Change", "value": "Join for a period"},
+                        {"label": "Period", "value": f"{item.start_date} to {item.end_date}"},
+                        {"label": "Applied on", "value": TODAY.isoformat()}],
+        },
+        "recipient": {"name": item.user.name, "email": item.user.email, "language": "en"},
+    }  # fmt: skip
+    content = render_content(load_templates("notice"), context)
+    return build_message(store, settings, content, kind="lifecycle", bcc=[item.user.email])
 
 
 def _timed_run(store_id: int) -> dict:
@@ -185,7 +264,7 @@ def measure(total: int, due: int, repeats: int) -> dict:
         cwd=ROOT,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    if result["applied"] != due or result["left_due"]:
+    if result["applied"] != due or result["left_due"] or result["bulk_messages"] != due:
         raise SystemExit(f"the run did not apply every due item: {result}")
     return result
 
@@ -214,11 +293,19 @@ def main() -> None:
         )
     big, small = results["big"], results["small"]
     ratio = big["run_s"] / small["run_s"]
+    per_item = big["run_s"] / big["bulk_s"]
     print(f"ratio big/small: {ratio:.2f} (target <= 1.5)")
+    print(
+        f"bulk: the same rows in one transaction {big['bulk_s']:.2f} s (big), "
+        f"{small['bulk_s']:.2f} s (small); per_item_ratio run/bulk: {per_item:.2f} (goal <= 10)"
+    )
     print(json.dumps({
         "big_s": big["run_s"],
         "small_s": small["run_s"],
         "ratio": round(ratio, 3),
+        "bulk_s": big["bulk_s"],
+        "small_bulk_s": small["bulk_s"],
+        "per_item_ratio": round(per_item, 3),
         "big_total": big_total,
         "small_total": small_total,
         "due": due,

@@ -10,8 +10,9 @@ Two registries, filled by the other apps' `AppConfig.ready`:
 - listeners: each recorded change is announced to every listener (notifications registers the
   one that writes the mail), synchronously and inside the change's transaction, after the event
   and history rows. A listener that raises rolls the change back. A listener may also register a
-  batch context: callers applying many changes in one go (directory sync) open `batch()`, which
-  enters every listener's context, so a listener can read per-store data once per batch.
+  batch context: callers applying many changes in one go (directory sync, life-cycle jobs) open
+  `batch()`, which enters every listener's context, so a listener can read per-store data once
+  per batch. Within a batch each store's writer is also looked up once.
 
 Plain lists rather than Django signals: errors propagate (a signal's `send_robust` would swallow
 them) and the order is the registration order.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol
 
 from .models import DirectoryEvent, DirectoryObject, Route
@@ -42,6 +44,10 @@ BatchContext = Callable[[], AbstractContextManager]
 _writer_lookups: list[WriterLookup] = []
 _listeners: list[Listener] = []
 _batches: list[BatchContext] = []
+# Each store's writers, looked up once per `batch()` block; None outside one.
+_writers: ContextVar[dict[int, list[DirectoryWriter]] | None] = ContextVar(
+    "directory_writers", default=None
+)
 
 
 def register_writer(lookup: WriterLookup) -> None:
@@ -65,10 +71,18 @@ def write_back(
     """Send a change to the store's external directory, unless it came from there."""
     if actor.route == Route.DIRECTORY_SYNC:
         return
-    for lookup in _writer_lookups:
-        writer = lookup(obj.store)
-        if writer is not None:
-            writer.write(operation, obj, other)
+    for writer in _writers_of(obj.store):
+        writer.write(operation, obj, other)
+
+
+def _writers_of(store: IdentityStore) -> list[DirectoryWriter]:
+    cache = _writers.get()
+    if cache is not None and store.pk in cache:
+        return cache[store.pk]
+    writers = [w for w in (lookup(store) for lookup in _writer_lookups) if w is not None]
+    if cache is not None:
+        cache[store.pk] = writers
+    return writers
 
 
 def announce(event: DirectoryEvent, actor: Actor) -> None:
@@ -79,8 +93,14 @@ def announce(event: DirectoryEvent, actor: Actor) -> None:
 
 @contextmanager
 def batch() -> Iterator[None]:
-    """Within the block, every listener's batch context is open (in registration order)."""
-    with ExitStack() as stack:
-        for context in _batches:
-            stack.enter_context(context())
-        yield
+    """Within the block, every listener's batch context is open (in registration order), and
+    each store's writer is looked up once: a connection set up while the block runs is used
+    from the next block on."""
+    token = _writers.set({})
+    try:
+        with ExitStack() as stack:
+            for context in _batches:
+                stack.enter_context(context())
+            yield
+    finally:
+        _writers.reset(token)

@@ -331,6 +331,9 @@ MAILBOX_ENABLED = env.bool("DIRMGR_MAILBOX", default=False)
 LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
 # Recipients per notification message beyond To:/CC: (in Bcc), so no message exceeds server limits.
 NOTIFICATION_BCC_BATCH = env.int("NOTIFICATION_BCC_BATCH", default=100)
+# Life-cycle items handled per transaction (lifecycle/runs.py): a killed run redoes at most one
+# chunk, and each chunk reads and writes its rows together.
+LIFECYCLE_CHUNK = env.int("LIFECYCLE_CHUNK", default=200)
 
 # LDAP / Active Directory stores (ldapsync, docs/ldap.md). Incremental sync runs every
 # LDAP_SYNC_INTERVAL_SECONDS (beat); a reconciliation (deletes, renames) when the last is older

@@ -22,7 +22,7 @@ from .reminders import claim_reminder, leaving_soon, membership_days, note_misse
 from .runs import Phase, Run
 
 AR = AttestationRemoval
-AR_RELATED = ("store", "group", "member")
+AR_RELATED = ("store", "group__store", "member")
 
 
 def phases(run: Run, horizon: date | None) -> list[Phase]:
@@ -42,7 +42,7 @@ def remind_attestation(run: Run, pk: int) -> None:
     if mark is None or not is_member(mark.group_id, mark.member_id):
         return
     notice = leaving_soon(run, mark.group, mark.member, mark.remove_on)
-    send_reminder(run, notice, {mark.member_id})
+    send_reminder(run, notice, {mark.member})
 
 
 @transaction.atomic
@@ -70,4 +70,4 @@ def remove_attestation(run: Run, pk: int) -> None:
             ("Applied on", run.today.isoformat()),
         ],
     )
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {mark.member_id})
+    run.counts["messages"] += send_notice(run.store, run.settings, notice, {mark.member})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
 from directory.models import GroupMembership
 
+from . import prefetch
 from .models import State
 from .runs import Handler, Phase
 
@@ -19,7 +20,10 @@ def claim(model: type[Model], pk: int, condition: Q, select: tuple[str, ...], **
     changes.setdefault("updated", timezone.now())
     if not model.objects.filter(condition, pk=pk).update(**changes):
         return None
-    return model.objects.select_related(*select).get(pk=pk)
+    item = prefetch.row(model, pk, select)
+    for name, value in changes.items():
+        setattr(item, name, getattr(item, value.name) if isinstance(value, F) else value)
+    return item
 
 
 def is_member(group_id: int, member_id: int) -> bool:
@@ -32,10 +36,11 @@ def due_ids(queryset: QuerySet) -> list[int]:
     return sorted(queryset.order_by().values_list("pk", flat=True))
 
 
-def save_note(item: Model, note: str) -> None:
-    """Record on a claimed row why it changed nothing (shown in its list)."""
+def save_note(item: Model, note: str, *fields: str) -> None:
+    """Record on a claimed row why it changed nothing (shown in its list), with `fields` the
+    caller set too."""
     item.note = note
-    item.save(update_fields=["note"])
+    item.save(update_fields=["note", *fields])
 
 
 def start_phases(items: QuerySet, today: date, skip: Handler, start: Handler) -> list[Phase]:

@@ -29,7 +29,7 @@ from .runs import Phase, Run
 
 MB = TemporaryManagedBy
 OWNER = MB.Role.OWNER
-RELATED = ("store", "target", "holder")
+RELATED = ("store", "target__store", "holder")
 
 
 def plan(run: Run) -> list[Phase]:
@@ -70,19 +70,19 @@ def skip_window(run: Run, pk: int) -> None:
 @transaction.atomic
 def start(run: Run, pk: int) -> None:
     window_open = Q(state=State.SCHEDULED, end_date__gt=run.today)
-    item = claim(MB, pk, window_open, RELATED, state=State.ACTIVE)
+    # Claimed as applied: one UPDATE for the usual case; the "unchanged" branch takes it back.
+    item = claim(MB, pk, window_open, RELATED, state=State.ACTIVE, start_applied=True)
     if item is None:
         return
     if _holds(item):
         run.counts["unchanged"] += 1
-        save_note(item, f"Already {_role(item)} at the start: stays at the end.")
+        item.start_applied = False
+        save_note(item, f"Already {_role(item)} at the start: stays at the end.", "start_applied")
         return
     if item.role == OWNER:
         changes.add_additional_owner(item.target, item.holder, run.actor)
     else:
         changes.add_additional_manager(item.target, item.holder, run.actor)
-    item.start_applied = True
-    item.save(update_fields=["start_applied"])
     run.counts["applied"] += 1
     if _options(run)[0]:
         notice = Notice(
@@ -106,7 +106,7 @@ def remind(run: Run, pk: int) -> None:
         f"{item.end_date} ({in_days(run, item.end_date)}).",
         _details(item, run),
     )
-    send_reminder(run, notice, {item.holder_id})
+    send_reminder(run, notice, {item.holder})
 
 
 @transaction.atomic
@@ -152,10 +152,11 @@ def _holds(item: TemporaryManagedBy, *, additional_only: bool = False) -> bool:
     return link.exists() or (primary and not additional_only)
 
 
-def _with_primary(item: TemporaryManagedBy) -> set[int]:
-    """The holder (a group reaches its members) and the target's primary owner or manager."""
+def _with_primary(item: TemporaryManagedBy) -> set:
+    """The holder (loaded; a group reaches its members) and the id of the target's primary owner
+    or manager."""
     primary = item.target.primary_owner_id if item.role == OWNER else item.target.primary_manager_id
-    return {item.holder_id, primary} - {None}
+    return {item.holder} | ({primary} if primary else set())
 
 
 def _role(item: TemporaryManagedBy) -> str:

@@ -37,7 +37,7 @@ from .runs import Phase, Run
 
 TM = TemporaryMembership
 JOIN, LEAVE = TM.Action.JOIN, TM.Action.LEAVE
-TM_RELATED = ("store", "group", "user", "requested_by")
+TM_RELATED = ("store", "group__store", "user", "requested_by")
 
 
 def plan(run: Run) -> list[Phase]:
@@ -83,14 +83,15 @@ def skip_window(run: Run, pk: int) -> None:
         _details(item, run),
     )
     run.counts["messages"] += send_notice(
-        run.store, run.settings, notice, {item.user_id} if wants else set()
+        run.store, run.settings, notice, {item.user} if wants else set()
     )
 
 
 @transaction.atomic
 def start(run: Run, pk: int) -> None:
     window_open = Q(state=State.SCHEDULED, end_date__gt=run.today)
-    item = claim(TM, pk, window_open, TM_RELATED, state=State.ACTIVE)
+    # Claimed as applied: one UPDATE for the usual case; the "unchanged" branch takes it back.
+    item = claim(TM, pk, window_open, TM_RELATED, state=State.ACTIVE, start_applied=True)
     if item is None:
         return
     member = is_member(item.group_id, item.user_id)
@@ -103,15 +104,14 @@ def start(run: Run, pk: int) -> None:
         _left(run, item)
     else:
         run.counts["unchanged"] += 1
+        item.start_applied = False
         save_note(
             item,
             "Already a member at the start: stays in the group at the end."
             if member
             else "Not a member at the start: not added at the end.",
+            "start_applied",
         )
-        return
-    item.start_applied = True
-    item.save(update_fields=["start_applied"])
 
 
 def remind(run: Run, pk: int) -> None:
@@ -129,7 +129,7 @@ def _remind(run: Run, pk: int, state: Q, removal: str) -> None:
     if item is None or not is_member(item.group_id, item.user_id):
         return
     notice = leaving_soon(run, item.group, item.user, item.removal_date)
-    send_reminder(run, notice, {item.user_id})
+    send_reminder(run, notice, {item.user})
 
 
 @transaction.atomic
@@ -174,7 +174,7 @@ def _changed(run: Run, item: TemporaryMembership, verb: str, to: str, wanted: bo
         f"{item.group.name}.",
         _details(item, run),
     )
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.user_id})
+    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.user})
 
 
 def _details(item: TemporaryMembership, run: Run) -> list[tuple[str, str]]:

@@ -8,6 +8,11 @@ whose password has expired leave the group; the membership changes go through
 notifications follow the Recipients section. Each run is a membership update: when the group's
 "send warnings" option is on, every member receives a warning with the store's GroupID Portal URL,
 at most once per store day (a rerun the same day sends none).
+
+The store's To:/CC: receive every notification of the store, but not thousands of copies of
+personal warnings: the run's last phase sends them one digest of the warnings sent that day and
+not yet listed (`digest`). A run killed before its digest leaves the warnings unlisted, so the
+rerun lists them; a listed warning is never listed again.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from django.db import transaction
 from directory import changes
 from directory.changes import ChangeError
 from directory.models import DirectoryObject, GroupMembership
-from notifications.notify import send_password_warning
+from notifications.notify import Warned, send_password_digest, send_password_warning
 
 from . import days
 from .claims import is_member
@@ -45,6 +50,7 @@ def plan(run: Run) -> list[Phase]:
     if config.send_warnings and run.settings is not None:
         _add_markers(config, should & current)
         phases.append((sorted(should), lambda r, pk: warn(r, config, pk)))
+        phases.append(([config.pk], lambda r, _pk: digest(r, config)))
     return phases
 
 
@@ -97,18 +103,44 @@ def leave(run: Run, config: PasswordExpiryGroup, pk: int) -> None:
 
 @transaction.atomic
 def warn(run: Run, config: PasswordExpiryGroup, pk: int) -> None:
-    """One warning per member and store day: the marker update is the claim."""
-    claimed = (
-        PasswordExpiryMember.objects.filter(config=config, user_id=pk)
-        .exclude(warned_on=run.today)
-        .update(warned_on=run.today)
-    )
-    if not claimed or not is_member(config.group_id, pk):
+    """One warning per member and store day: the marker update is the claim. A member who got
+    no warning (left the group meanwhile, no address) is marked as listed: the digest names
+    only the members actually warned."""
+    marker = PasswordExpiryMember.objects.filter(config=config, user_id=pk)
+    if not marker.exclude(warned_on=run.today).update(warned_on=run.today):
         return
     user = DirectoryObject.objects.get(pk=pk)
-    expires_on = days.today(run.store, user.password_expires)
-    sent = send_password_warning(
-        run.store, run.settings, user, expires_on, (expires_on - run.today).days
-    )
+    sent = 0
+    if is_member(config.group_id, pk):
+        expires_on = days.today(run.store, user.password_expires)
+        sent = send_password_warning(
+            run.store, run.settings, user, expires_on, (expires_on - run.today).days
+        )
+    if not sent:
+        marker.update(digested_on=run.today)
     run.counts["reminders"] += 1 if sent else 0
     run.counts["messages"] += sent
+
+
+def digest(run: Run, config: PasswordExpiryGroup) -> None:
+    """One digest of today's warnings not listed yet, to the store's To:/CC:.
+
+    Listing and marking happen in one transaction (the caller's): a crash lists nothing and the
+    rerun lists everything warned today; the marker update is the claim, so two runs never list
+    the same warning."""
+    markers = PasswordExpiryMember.objects.filter(config=config, warned_on=run.today).exclude(
+        digested_on=run.today
+    )
+    ids = list(markers.select_for_update().values_list("pk", flat=True))
+    if not ids or not PasswordExpiryMember.objects.filter(pk__in=ids).update(digested_on=run.today):
+        return
+    users = DirectoryObject.objects.filter(
+        pk__in=PasswordExpiryMember.objects.filter(pk__in=ids).values("user_id")
+    ).order_by("name", "pk")
+    warned = [_warned(run, user) for user in users]
+    run.counts["messages"] += send_password_digest(run.store, run.settings, warned)
+
+
+def _warned(run: Run, user: DirectoryObject) -> Warned:
+    expires_on = days.today(run.store, user.password_expires)
+    return Warned(user.name, user.email, expires_on, (expires_on - run.today).days)

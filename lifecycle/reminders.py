@@ -36,7 +36,8 @@ def claim_reminder(
     return claim(model, pk, condition, select, reminded_for=F(removal))
 
 
-def send_reminder(run: Run, notice: Notice, objects: set[int]) -> None:
+def send_reminder(run: Run, notice: Notice, objects: set) -> None:
+    """`objects`: ids, or the loaded objects (see `send_notice`)."""
     run.counts["reminders"] += 1
     run.counts["messages"] += send_notice(run.store, run.settings, notice, objects)
 

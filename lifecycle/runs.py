@@ -6,27 +6,42 @@ with indexed (store, state, date) queries, so a run costs what is due, not what 
 handler first *claims* its row with a conditional UPDATE (state or marker still as expected) in
 the transaction that also changes the directory and writes the outbox rows: a second run, a
 concurrent run, or a rerun after a crash finds the row already claimed and does nothing.
+
+Each item is one step (`one_store_copy`): when it changes the directory and also sends a
+life-cycle notice, the store's To:/CC: receive the notice only, not the change notification too.
+
+Items are handled in chunks of `LIFECYCLE_CHUNK`, one transaction per chunk: the chunk's rows are
+read together (`prefetch`), its events, history entries and outbox rows are inserted together
+when the chunk ends, and the store's settings and writer are looked up once. A chunk commits
+whole or not at all, so a killed run loses and repeats nothing. When an item fails, the chunk is
+rolled back, the items before it are applied again one transaction each, and the error is
+raised: the run ends where it failed, as if every item had had its own transaction.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from django.conf import settings as django_settings
+from django.db import transaction
 from django.utils import timezone
 
-from directory.changes import Actor
+from core.chunks import chunks
+from directory import hooks
+from directory.changes import Actor, records_in_bulk
 from directory.models import Route
 from identitystores import audit
 from identitystores.models import IdentityStore
 from notifications.models import NotificationSettings
-from notifications.notify import settings_for
+from notifications.notify import one_store_copy, rows_in_bulk, settings_for
 
-from . import days
+from . import days, prefetch
 from .models import JobRun
 
 log = logging.getLogger(__name__)
@@ -93,9 +108,10 @@ def execute(
         phases = plan(run)
         progress.start(sum(len(ids) for ids, _ in phases))
         for ids, handle in phases:
-            for pk in ids:
-                handle(run, pk)
-                progress.advance()
+            for chunk in chunks(ids, chunk_size()):
+                handle_chunk(run, chunk, handle)
+                for _pk in chunk:
+                    progress.advance()
     except BaseException as exc:
         _finish(record, run, JobRun.Status.FAILED, f"{type(exc).__name__}: {exc}")
         log.warning("Life-cycle job %s of store %s failed: %s", job, store.pk, type(exc).__name__)
@@ -103,6 +119,40 @@ def execute(
     _finish(record, run, JobRun.Status.FINISHED)
     log.info("Life-cycle job %s of store %s: %s", job, store.pk, summary(record))
     return record
+
+
+def chunk_size() -> int:
+    return max(1, int(getattr(django_settings, "LIFECYCLE_CHUNK", 200)))
+
+
+def handle_chunk(run: Run, chunk: list[int], handle: Handler) -> None:
+    """Handle `chunk` in one transaction; on failure apply the items before the failing one
+    again, one transaction each, then raise (see the module docstring)."""
+    tallies = Counter(run.counts), list(run.skipped)
+    done = 0
+    try:
+        with transaction.atomic(), _together(chunk):
+            for pk in chunk:
+                with one_store_copy():
+                    handle(run, pk)
+                done += 1
+    except BaseException:
+        run.counts, run.skipped = tallies
+        for pk in chunk[:done]:
+            with transaction.atomic(), _together([pk]), one_store_copy():
+                handle(run, pk)
+        raise
+
+
+@contextmanager
+def _together(chunk: list[int]) -> Iterator[None]:
+    """Rows read together, records and outbox rows written together, lookups made once."""
+    with ExitStack() as stack:
+        stack.enter_context(hooks.batch())
+        stack.enter_context(records_in_bulk())
+        stack.enter_context(rows_in_bulk())
+        stack.enter_context(prefetch.chunk(chunk))
+        yield
 
 
 def summary(record: JobRun) -> str:

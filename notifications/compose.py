@@ -57,8 +57,20 @@ TEMPLATE_FILES = {
             "body_text": f"lifecycle/email/{family}_body_text.txt",
             "body_html": f"lifecycle/email/{family}_body_html.html",
         }
-        for family in ("notice", "password")
+        for family in ("notice", "password", "digest")
     },
+    "test": {
+        "subject": "emails/test/subject.txt",
+        "body_text": "emails/test/body.txt",
+        "body_html": "emails/test/body.html",
+    },
+}
+# The override kind (EmailTemplate.kind) of each family of notices.
+NOTICE_KIND = {
+    "notice": "lifecycle-notice",
+    "password": "password-warning",
+    "digest": "password-digest",
+    "test": "test-message",
 }
 DEFAULT_TEMPLATE = 0
 SUBJECT_MAX = 500
@@ -77,7 +89,7 @@ def bcc_batch_size() -> int:
 
 @lru_cache(maxsize=len(TEMPLATE_FILES))
 def load_templates(family: str) -> dict[str, Template]:
-    """The stock templates of `family` ("change", "notice" or "password"), compiled once."""
+    """The stock templates of `family` ("change" or a key of NOTICE_KIND), compiled once."""
     folder = django_settings.BASE_DIR / "templates"
     return {
         part: compile_template((folder / path).read_text(encoding="utf-8"))
@@ -182,6 +194,23 @@ class EventRenderer:
             mark_over_limit(self._overrides[template_id])
         self._templates[template_id] = load_templates("change")
         return render_content(load_templates("change"), context)
+
+
+def render_notice(family: str, context: dict, override: EmailTemplate | None) -> Content:
+    """A notice rendered from the store's `override` when it has one that renders, else from
+    the default text. An override that fails (over a limit, a bad filter argument) is logged,
+    sent as the default text, and not tried again in this process until it is edited."""
+    if override is None or over_limit(override):
+        return render_content(load_templates(family), context)
+    try:
+        return render_content({p: getattr(override, p) for p in PARTS}, context)
+    except (TemplateDoesNotExist, TemplateSyntaxError, ValidationError) as exc:
+        reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        message = "Email template override %s of store %s failed, default text sent: %s"
+        logger.warning(message, override.pk, override.store_id, reason)
+        if isinstance(exc, TemplateLimitError):
+            mark_over_limit(override)
+        return render_content(load_templates(family), context)
 
 
 def by_language(recipient: Recipient) -> str:

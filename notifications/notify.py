@@ -5,18 +5,23 @@ Each call writes its outbox rows in the caller's transaction (the one that also 
 directory and the item's state), so mail goes out only for what was committed. Messages are
 built by `compose`; who receives them comes from `recipients` and `expansion`.
 
-Change notifications: To:/CC: of the store get one message of their own, every other recipient
-is in Bcc batches (see compose). Life-cycle notices reach the objects the job names (a group
-reaches all its members, nested groups included), each address once, in Bcc batches; the store's
-To:/CC: receive a copy in a message of their own, as they receive every notification of the
-store. Password-expiry warnings are personal (one user's expiry date): one message to the user,
-no copy to To:/CC: — they learn of each membership change of the group from its change
-notification.
+To:/CC: of the store receive every notification the store generates (spec: "All email
+notifications generated for the identity store are sent to these recipients"):
+- change notifications: To:/CC: get one message of their own, every other recipient is in Bcc
+  batches (see compose);
+- life-cycle notices reach the objects the job names (a group reaches all its members, nested
+  groups included), each address once, in Bcc batches, and To:/CC: get a copy of their own.
+  A life-cycle step that also changes the directory (a temporary membership ending removes the
+  member) would tell To:/CC: twice, once by the change notification and once by the notice;
+  inside `one_store_copy()` they get the notice only, which names the change;
+- password-expiry warnings are personal (one user's expiry date): one message to the user. A
+  run can warn thousands, so To:/CC: get one digest per store and run instead of a copy of each
+  (`send_password_digest`): who was warned, when each password expires, the portal link.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -28,30 +33,70 @@ from identitystores.models import IdentityStore
 
 from . import acting
 from .compose import (
+    NOTICE_KIND,
     Content,
     EventRenderer,
     batches,
     bcc_batch_size,
     build_message,
-    load_templates,
     recipient_context,
-    render_content,
+    render_notice,
 )
-from .expansion import DEFAULT_LANGUAGE, Recipient, expand
-from .models import EmailTemplate, NotificationSettings, OutgoingMessage
-from .outbox import enqueue
+from .expansion import DEFAULT_LANGUAGE, NAMED, Recipient, expand
+from .models import EmailTemplate, NotificationSettings, OutgoingMessage, find_override
+from .outbox import enqueue, rows_in_bulk
 from .provenance import record, to_cc_record
 from .recipients import resolve, store_to_cc
+
+__all__ = [
+    "DIGEST_KIND",
+    "LIFECYCLE_KIND",
+    "PASSWORD_KIND",
+    "Notice",
+    "Warned",
+    "notify",
+    "one_store_copy",
+    "rows_in_bulk",
+    "send_notice",
+    "send_password_digest",
+    "send_password_warning",
+    "settings_for",
+    "store_lookups_once",
+]
 
 OUTBOX_CHUNK = 500  # messages per bulk insert
 LIFECYCLE_KIND = "lifecycle"
 PASSWORD_KIND = "password-expiry"
+
+DIGEST_KIND = "password-digest"
+DIGEST_LINES = 2_000  # members listed per digest message
 
 # Per-store lookups that `notify` makes for every event, kept for the length of a
 # `store_lookups_once` block; None outside one.
 _lookups: ContextVar[dict[tuple[str, int], object] | None] = ContextVar(
     "notification_store_lookups", default=None
 )
+
+
+@dataclass
+class _StepCopy:
+    """The To:/CC: change messages of one life-cycle step, held until the step ends."""
+
+    held: list[OutgoingMessage] = field(default_factory=list)
+    noticed: bool = False
+
+
+_step_copy: ContextVar[_StepCopy | None] = ContextVar("lifecycle_step_copy", default=None)
+
+
+@dataclass(frozen=True)
+class Warned:
+    """One line of the password-expiry digest."""
+
+    name: str
+    email: str
+    expires_on: date
+    days_left: int
 
 
 @dataclass(frozen=True)
@@ -98,6 +143,35 @@ def _per_store(name: str, store_id: int, read: Callable[[], object]):
     return cache[key]
 
 
+@contextmanager
+def one_store_copy() -> Iterator[None]:
+    """Within the block (one life-cycle step, inside its transaction), To:/CC: receive one
+    message: the step's life-cycle notice when it sends one, otherwise the change notifications
+    held back until the block ends. Members and other recipients are not affected.
+
+    Why: the notice says what the schedule changed, so the change notification's copy to the
+    store's recipients would tell them the same thing a second time. A block left by an
+    exception writes nothing (its transaction rolls back anyway).
+    """
+    step = _StepCopy()
+    token = _step_copy.set(step)
+    try:
+        yield
+    finally:
+        _step_copy.reset(token)
+    if not step.noticed:
+        enqueue(step.held)
+
+
+def _store_message(message: OutgoingMessage) -> list[OutgoingMessage]:
+    """The To:/CC: message of a change, or nothing when a life-cycle step holds it back."""
+    step = _step_copy.get()
+    if step is None:
+        return [message]
+    step.held.append(message)
+    return []
+
+
 def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change") -> int:
     """Write the event's outbox rows in the caller's transaction; returns how many."""
     settings = _per_store("settings", event.store_id, lambda: _settings(event.store_id))
@@ -116,17 +190,11 @@ def notify(event: DirectoryEvent, *, credentials: str = "", kind: str = "change"
     written = 0
     if resolution.to or resolution.cc:
         content = renderer.content(renderer.template_id(DEFAULT_LANGUAGE))
-        pending.append(
-            build_message(
-                event.store,
-                settings,
-                content,
-                to=resolution.to,
-                cc=resolution.cc,
-                why=to_cc_record(resolution.to, resolution.cc),
-                **common,
-            )
-        )
+        message = build_message(
+            event.store, settings, content, to=resolution.to, cc=resolution.cc,
+            why=to_cc_record(resolution.to, resolution.cc), **common,
+        )  # fmt: skip
+        pending += _store_message(message)
 
     def template_of(recipient: Recipient) -> int:
         return renderer.template_id(recipient.language)
@@ -166,12 +234,15 @@ def send_notice(
     store: IdentityStore,
     settings: NotificationSettings | None,
     notice: Notice,
-    objects: set[int],
+    objects: Iterable[int | DirectoryObject],
     *,
     copy_store: bool = True,
 ) -> int:
     """Queue `notice` for `objects` (and To:/CC: when `copy_store`); returns the message count.
-    A store without notification settings has no From address: nothing is queued."""
+    A store without notification settings has no From address: nothing is queued.
+
+    `objects` are ids, or objects the caller has loaded already: a loaded user or contact is
+    addressed as it is (no query), ids and groups are expanded from the database."""
     if settings is None:
         return 0
     context = {
@@ -185,27 +256,45 @@ def send_notice(
     to, cc = store_to_cc(settings) if copy_store else ([], [])
     rows = []
     if to or cc:
-        content = _render("notice", context, None)
+        content = _render(store.pk, "notice", context, None)
         rows.append(
             build_message(
-                store,
-                settings,
-                content,
-                kind=LIFECYCLE_KIND,
-                to=to,
-                cc=cc,
-                why=to_cc_record(to, cc),
+                store, settings, content, kind=LIFECYCLE_KIND, to=to, cc=cc,
+                context=_rendered_from(context, None), why=to_cc_record(to, cc),
             )
-        )
+        )  # fmt: skip
+        step = _step_copy.get()
+        if step is not None:
+            step.noticed = True
     seen = {a.lower() for a in to + cc}
     # Life-cycle notices are in English only, so batches need not be split by language.
-    for batch in chunks(expand(store.pk, objects, exclude=seen), bcc_batch_size()):
+    for batch in chunks(_notice_recipients(store.pk, objects, seen), bcc_batch_size()):
         single = batch[0] if len(batch) == 1 else None
-        content = _render("notice", context, single)
+        content = _render(store.pk, "notice", context, single)
         bcc = [r.address for r in batch]
-        why = record(batch)
-        rows.append(build_message(store, settings, content, kind=LIFECYCLE_KIND, bcc=bcc, why=why))
+        rows.append(
+            build_message(
+                store, settings, content, kind=LIFECYCLE_KIND, bcc=bcc,
+                context=_rendered_from(context, single), why=record(batch),
+            )
+        )  # fmt: skip
     return len(enqueue(rows))
+
+
+def _notice_recipients(
+    store_id: int, objects: Iterable[int | DirectoryObject], seen: set[str]
+) -> Iterator[Recipient]:
+    """Each address once: loaded users and contacts first (the rules of `expansion`: mail-enabled
+    with an address), then what `expand` finds for the ids and groups."""
+    ids: set[int] = set()
+    for obj in objects:
+        if not isinstance(obj, DirectoryObject) or obj.is_group:
+            ids.add(obj.pk if isinstance(obj, DirectoryObject) else obj)
+        elif obj.is_addressable and obj.email.lower() not in seen:
+            seen.add(obj.email.lower())
+            language = obj.language or DEFAULT_LANGUAGE
+            yield Recipient(obj.email.lower(), obj.name, language, (NAMED, ()))
+    yield from expand(store_id, ids, exclude=seen)
 
 
 def send_password_warning(
@@ -225,13 +314,77 @@ def send_password_warning(
         "days_left": days_left,
         "portal_url": settings.portal.url if settings.portal_id else "",
     }
-    content = _render("password", context, recipient)
-    to = [recipient.address]
-    why = record([recipient])
-    message = build_message(store, settings, content, kind=PASSWORD_KIND, to=to, why=why)
+    content = _render(store.pk, "password", context, recipient)
+    kept = _rendered_from(context, recipient)
+    message = build_message(
+        store,
+        settings,
+        content,
+        kind=PASSWORD_KIND,
+        to=[recipient.address],
+        context=kept,
+        why=record([recipient]),
+    )
     return len(enqueue([message]))
 
 
-def _render(family: str, context: dict, recipient: Recipient | None) -> Content:
-    templates = load_templates(family)
-    return render_content(templates, {**context, "recipient": recipient_context(recipient)})
+def _render(store_id: int, family: str, context: dict, recipient: Recipient | None) -> Content:
+    """The notice of `family` for `recipient`, from the store's override for the recipient's
+    language when there is one (looked up once per store, family and language within a
+    `store_lookups_once` block: a life-cycle chunk renders each override once per language)."""
+    language = recipient.language if recipient else DEFAULT_LANGUAGE
+    kind = NOTICE_KIND[family]
+    override = _per_store(
+        f"override:{kind}:{language}", store_id, lambda: find_override(store_id, kind, language)
+    )
+    return render_notice(family, {**context, "recipient": recipient_context(recipient)}, override)
+
+
+def _rendered_from(context: dict, recipient: Recipient | None) -> dict:
+    """What a notice row keeps of its context, for Preview with a real notice."""
+    return {**context, "recipient": recipient_context(recipient)}
+
+
+def send_password_digest(
+    store: IdentityStore, settings: NotificationSettings, warned: list[Warned]
+) -> int:
+    """The run's digest to the store's To:/CC: the members warned (name, address, expiry date,
+    days left) and the portal link; nothing when there is nobody to tell or no one was warned.
+
+    One message per `DIGEST_LINES` members: a template renders at most 10,000 loop runs
+    (templating/limits.py), and a mail client copes better with parts of a few thousand lines.
+    Returns the message count."""
+    to, cc = store_to_cc(settings)
+    if not warned or not (to or cc):
+        return 0
+    parts = list(chunks(warned, DIGEST_LINES))
+    rows = []
+    for number, part in enumerate(parts, start=1):
+        context = _digest_context(store, settings, part, number, len(parts))
+        content = _render(store.pk, "digest", context, None)
+        kept = _rendered_from(context, None)
+        rows.append(
+            build_message(
+                store, settings, content, kind=DIGEST_KIND, to=to, cc=cc, context=kept,
+                why=to_cc_record(to, cc),
+            )
+        )  # fmt: skip
+    return len(enqueue(rows))
+
+
+def _digest_context(
+    store: IdentityStore, settings: NotificationSettings, warned: list[Warned], part: int, of: int
+) -> dict:
+    lines = [
+        {"name": w.name, "email": w.email, "expires_on": w.expires_on.isoformat(),
+         "days_left": w.days_left}
+        for w in warned
+    ]  # fmt: skip
+    return {
+        "store": {"name": store.name},
+        "warned": lines,
+        "count": len(lines),
+        "part": part if of > 1 else 0,
+        "parts": of,
+        "portal_url": settings.portal.url if settings.portal_id else "",
+    }

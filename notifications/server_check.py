@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from core import mail_origin
 
+from .compose import Content, render_notice
+from .models import find_override
 from .transports import SendResult, TransportConfig, TransportError, get_transport
 
 log = logging.getLogger(__name__)
@@ -45,10 +47,12 @@ def send_test_message(
     store_name: str,
     store_id: int,
     time_limit: float = TIME_LIMIT_SECONDS,
+    content: Content | None = None,
 ) -> CheckResult:
-    """Send a test notification to `recipient` with `config` (unsaved form values included)."""
+    """Send a test notification to `recipient` with `config` (unsaved form values included);
+    `content` is the store's test message (`store_test_message`), the default text without it."""
     try:
-        message = check_message(config, recipient, store_name, store_id)
+        message = check_message(config, recipient, store_name, store_id, content)
     except ValueError as exc:
         return CheckResult(ok=False, message=str(exc))
     outcome: list[CheckResult] = []
@@ -70,7 +74,11 @@ def send_test_message(
 
 
 def check_message(
-    config: TransportConfig, recipient: str, store_name: str, store_id: int
+    config: TransportConfig,
+    recipient: str,
+    store_name: str,
+    store_id: int,
+    content: Content | None = None,
 ) -> EmailMessage:
     for value in (recipient, config.from_email, store_name):
         if "\r" in value or "\n" in value:
@@ -80,18 +88,28 @@ def check_message(
     message = EmailMessage()
     message["From"] = config.from_email
     message["To"] = recipient
-    message["Subject"] = f"Test notification from {store_name}"
+    content = content or render_notice("test", _test_context(store_name, recipient), None)
+    message["Subject"] = content.subject
     message["Date"] = format_datetime(timezone.now())
     domain = parseaddr(config.from_email)[1].rpartition("@")[2] or "dirmgr.invalid"
     message["Message-ID"] = mail_origin.new_message_id(store_id, domain)
     message["Auto-Submitted"] = "auto-generated"
-    text = (
-        f"This is a test notification from the identity store {store_name}.\n"
-        "It arrived, so the store's mail settings work. No action is needed."
-    )
-    message.set_content(text)
-    message.add_alternative(f"<p>{text.replace(chr(10), '<br>')}</p>", subtype="html")
+    message.set_content(content.body_text)
+    message.add_alternative(content.body_html, subtype="html")
     return message
+
+
+def store_test_message(store_id: int, store_name: str, recipient: str) -> Content:
+    """The test message's text: the store's "Test message" override (English), or the default."""
+    override = find_override(store_id, "test-message", "en")
+    return render_notice("test", _test_context(store_name, recipient), override)
+
+
+def _test_context(store_name: str, recipient: str) -> dict:
+    return {
+        "store": {"name": store_name},
+        "recipient": {"name": "", "email": recipient, "language": "en"},
+    }
 
 
 def _run(config: TransportConfig, message: EmailMessage, time_limit: float) -> CheckResult:

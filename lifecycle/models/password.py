@@ -54,12 +54,14 @@ class PasswordExpiryGroup(models.Model):
 
 
 class PasswordExpiryMember(models.Model):
-    """A member the password-expiry job put in the group, and the store day of its last warning
-    (at most one warning per member and day, however often the job runs)."""
+    """A member the password-expiry job put in the group, the store day of its last warning (at
+    most one warning per member and day, however often the job runs) and the store day that
+    warning was listed in the digest to the store's To:/CC: (each warning is listed once)."""
 
     config = models.ForeignKey(PasswordExpiryGroup, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
     warned_on = models.DateField(null=True, blank=True)
+    digested_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [

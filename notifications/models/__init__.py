@@ -14,9 +14,11 @@ from .settings import (
     NotificationSettings,
     split_addresses,
 )
-from .templates import EmailTemplate, find_override, validate_language
+from .templates import NOTICE_CHOICES, NOTICE_KINDS, EmailTemplate, find_override, validate_language
 
 __all__ = [
+    "NOTICE_CHOICES",
+    "NOTICE_KINDS",
     "EXCHANGE_ONLINE_SCOPE",
     "EXCHANGE_ONLINE_TOKEN_ENDPOINT",
     "ActingTrust",

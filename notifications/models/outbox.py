@@ -75,6 +75,10 @@ class OutgoingMessage(models.Model):
     # Why the recipients were chosen, compact (notifications/provenance.py): recipients per rule
     # code and the most common (rule, path of group ids) with their counts; "more" counts the rest.
     why = models.JSONField(default=dict, blank=True)
+    # What a notice was rendered from (plain values, as its template saw them): the template
+    # editor previews a draft with a recent real notice of the store. Empty for changes, whose
+    # events are kept anyway.
+    context = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -17,7 +17,17 @@ from directory.models import EventKind
 from ..templating import render, sample_context
 
 ANY_CHANGE = "any"
-KIND_CHOICES = [(ANY_CHANGE, "Any change"), *EventKind.choices]
+# The notices that are not about one directory change, each with its own template.
+LIFECYCLE_NOTICE, PASSWORD_WARNING = "lifecycle-notice", "password-warning"
+PASSWORD_DIGEST, TEST_MESSAGE = "password-digest", "test-message"
+NOTICE_CHOICES = [
+    (LIFECYCLE_NOTICE, "Life-cycle notice"),
+    (PASSWORD_WARNING, "Password expiry warning"),
+    (PASSWORD_DIGEST, "Password expiry digest"),
+    (TEST_MESSAGE, "Test message"),
+]
+NOTICE_KINDS = [kind for kind, _label in NOTICE_CHOICES]
+KIND_CHOICES = [(ANY_CHANGE, "Any change"), *EventKind.choices, *NOTICE_CHOICES]
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
 
@@ -52,11 +62,13 @@ class EmailTemplate(models.Model):
         return f"{self.get_kind_display()} ({self.language})"
 
     def clean(self) -> None:
-        """Each part must compile and render with sample data (catches `{% include %}` too)."""
+        """Each part must compile and render with sample data of its kind (catches `{% include %}`
+        too)."""
         errors = {}
+        sample = sample_context(self.kind)
         for name in ("subject", "body_text", "body_html"):
             try:
-                render(getattr(self, name) or "", sample_context(), html=name == "body_html")
+                render(getattr(self, name) or "", sample, html=name == "body_html")
             except ValidationError as exc:
                 errors[name] = exc.messages
             except TemplateDoesNotExist as exc:
@@ -76,16 +88,18 @@ def language_candidates(language: str) -> list[str]:
 
 
 def find_override(store_id: int, kind: str, language: str) -> EmailTemplate | None:
-    """The most specific override: language before kind, English as the last language."""
+    """The most specific override: language before kind, English as the last language. "Any
+    change" stands in for directory changes only, never for a notice."""
     languages = language_candidates(language)
+    kinds = [kind] if kind in NOTICE_KINDS else [kind, ANY_CHANGE]
     found = {
         (t.kind, t.language): t
         for t in EmailTemplate.objects.filter(
-            store_id=store_id, kind__in=[kind, ANY_CHANGE], language__in=languages
+            store_id=store_id, kind__in=kinds, language__in=languages
         )
     }
     for lang in languages:
-        for k in (kind, ANY_CHANGE):
+        for k in kinds:
             if (k, lang) in found:
                 return found[(k, lang)]
     return None

@@ -7,9 +7,10 @@ notices can all use it. Callers import from this package, not from its modules.
 
 from .limits import TemplateLimitError
 from .render import compile_template, mark_over_limit, over_limit, render
-from .sample import sample_context
+from .sample import NOTICE_SAMPLES, sample_context
 
 __all__ = [
+    "NOTICE_SAMPLES",
     "TemplateLimitError",
     "compile_template",
     "mark_over_limit",

@@ -23,7 +23,7 @@ from ..exchange_basic import signs_in_with_basic_to_exchange
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
-from ..server_check import CheckResult, send_test_message
+from ..server_check import CheckResult, send_test_message, store_test_message
 from ..smtp_config import config_from_settings
 from ..tasks import dispatch
 from ..transports import TransportConfig
@@ -56,8 +56,12 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
     if config.auth == "none" and _may_use_sign_in(request, store, config):
         username, password = credentials.from_session(request)
         config = dataclasses.replace(config, username=username, password=password)
+    content = store_test_message(store.pk, store.name, recipient)
     result = _with_exchange_notice(
-        send_test_message(config, recipient, store_name=store.name, store_id=store.pk), config
+        send_test_message(
+            config, recipient, store_name=store.name, store_id=store.pk, content=content
+        ),
+        config,
     )
     if result.ok:
         _release_if_saved(store, form, config)

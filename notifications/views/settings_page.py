@@ -20,6 +20,7 @@ from ..form_rules import SECRET_LABELS
 from ..forms import SMTP_FIELDS, NotificationSettingsForm
 from ..models import NotificationSettings
 from ..tasks import dispatch
+from .template_sources import notice_list
 
 
 def settings_for(store: IdentityStore) -> NotificationSettings:
@@ -87,6 +88,7 @@ def _render(
         "exchange_notice": exchange_basic.NOTICE,
         "failing": delivery_health.failing(store),
         "passwordless": credentials.is_passwordless(request),
+        "notices": notice_list(store),
     }
     return render(request, "notifications/settings.html", context)
 

@@ -1,4 +1,5 @@
-"""Email template overrides of a store: list, edit with a syntax check, preview with sample data."""
+"""Email template overrides of a store: list, edit with a syntax check, preview with sample data
+or a recent real event or notice of the store (template_sources)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,9 @@ from core import confirm
 from identitystores.access import get_store_for_admin
 
 from .. import template_undo
-from ..compose import Content, load_templates, render_content
-from ..models import EmailTemplate
-from ..templating import sample_context
-
-PLACEHOLDERS = [
-    ("{{ object.name }}, {{ object.email }}, {{ object.kind }}", "the object changed"),
-    ("{{ member.name }}", "the member or owner/manager added or removed, if any"),
-    ("{{ requester.name }}, {{ requester.email }}", "who made the change"),
-    ("{{ recipient.name }}, {{ recipient.email }}", "the recipient (empty in shared messages)"),
-    ("{{ store.name }}", "the identity store"),
-    ("{{ event.action }}, {{ event.when }}, {{ event.route }}", "what happened, when, how"),
-    (
-        "{% for c in changes %}{{ c.field }}: {{ c.old }} → {{ c.new }}{% endfor %}",
-        "old → new values",
-    ),
-]
+from ..compose import Content, render_content
+from ..models import NOTICE_KINDS, EmailTemplate
+from . import template_sources
 
 
 class EmailTemplateForm(forms.ModelForm):
@@ -76,6 +64,16 @@ def template_list(request: HttpRequest, store_id: int) -> HttpResponse:
     return render(request, "directory/email_templates.html", context)
 
 
+class PreviewSourceForm(forms.Form):
+    """Which data Preview renders the draft with."""
+
+    source = forms.ChoiceField(label="Preview with", required=False)
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = choices
+
+
 @require_http_methods(["GET", "POST"])
 def template_edit(
     request: HttpRequest, store_id: int, template_id: int | None = None
@@ -84,13 +82,15 @@ def template_edit(
     instance = (
         get_object_or_404(EmailTemplate, store=store, pk=template_id)
         if template_id
-        else EmailTemplate(store=store, **_default_sources())
+        else _new_override(store, request.GET.get("kind", ""))
     )
     form = EmailTemplateForm(request.POST or None, instance=instance)
+    kind = form.data.get("kind", instance.kind) if form.is_bound else instance.kind
+    sources = PreviewSourceForm(request.POST or None, choices=template_sources.choices(store, kind))
     preview = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
-            preview = _preview(form)
+            preview = _preview(store, form, sources)
         else:
             saved = form.save()
             messages.success(request, f"Template “{saved}” saved.")
@@ -98,13 +98,21 @@ def template_edit(
     context = {
         "store": store,
         "form": form,
+        "sources": sources,
         "template": instance if template_id else None,
         "preview": preview,
-        "placeholders": PLACEHOLDERS,
+        "placeholders": template_sources.placeholders(kind),
         "nav": "stores",
         "store_nav": "directory_objects",
     }
     return render(request, "directory/email_template_form.html", context)
+
+
+def _new_override(store, kind: str) -> EmailTemplate:
+    """A new override of `kind` (a notice kind from the Notifications page's list, or a change
+    notification), starting from the default text of that kind."""
+    kind = kind if kind in NOTICE_KINDS else "any"
+    return EmailTemplate(store=store, kind=kind, **template_sources.default_sources(kind))
 
 
 def template_delete(request: HttpRequest, store_id: int, template_id: int) -> HttpResponse:
@@ -152,19 +160,20 @@ def delete_question(template: EmailTemplate) -> str:
     return f"Delete the template override “{template}”?"
 
 
-def _preview(form: EmailTemplateForm) -> Content | None:
-    """The parts rendered with sample data. Each part passed the limits on its own in the form's
-    check; the HTML made from the text body when there is none can still go over them."""
+def _preview(store, form: EmailTemplateForm, sources: PreviewSourceForm) -> Content | None:
+    """The parts rendered with the chosen data. Each part passed the limits on its own in the
+    form's check; the HTML made from the text body when there is none can still go over them."""
+    if not sources.is_valid():
+        return None
+    choice = sources.cleaned_data["source"] or template_sources.SAMPLE
+    context = template_sources.context_for(store, form.cleaned_data["kind"], choice)
+    if context is None:
+        sources.add_error("source", "Pick sample data or a recent event or notice of this kind.")
+        return None
     try:
         return render_content(
-            {p: form.cleaned_data[p] for p in ("subject", "body_text", "body_html")},
-            sample_context(),
+            {p: form.cleaned_data[p] for p in ("subject", "body_text", "body_html")}, context
         )
     except ValidationError as exc:
         form.add_error("body_html", exc)
         return None
-
-
-def _default_sources() -> dict[str, str]:
-    """A new override starts from the shipped default text."""
-    return {part: tpl.source for part, tpl in load_templates("change").items()}

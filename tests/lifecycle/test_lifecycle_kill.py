@@ -63,6 +63,7 @@ def test_it_applies_everything_once_after_the_process_is_killed_half_way(
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": "memory://",
         "DIRMGR_VAR_DIR": str(tmp_path),
+        "LIFECYCLE_CHUNK": "10",  # the kill lands between two of the 30 chunks
     }
     command = [sys.executable, "manage.py", "run_lifecycle", "--store", str(contoso.pk)]
     process = subprocess.Popen(

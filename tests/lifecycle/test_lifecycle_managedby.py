@@ -158,7 +158,8 @@ def test_it_records_and_notifies_a_window_that_passed_between_two_runs(mail, d):
     assert recipients(mail.store) == [["pat@contoso.test", "tom@contoso.test"]]
 
 
-def test_it_finishes_a_killed_run_without_repeating_anything(mail, d, make_object):
+def test_it_finishes_a_killed_run_without_repeating_anything(mail, d, make_object, settings):
+    settings.LIFECYCLE_CHUNK = 1  # the kill comes after the first item's commit
     holders = [make_object("user", f"H{i}", f"h{i}@contoso.test") for i in range(4)]
     for holder in holders:
         temporary(mail.store, OWNER, d.sales, holder, date(2026, 3, 2), date(2026, 3, 9))

@@ -151,6 +151,41 @@ def test_it_copies_every_notice_to_the_store_to_and_cc(mail, club, ann):
     ]
 
 
+def store_copies(store) -> list[tuple[str, str]]:
+    """(kind, subject) of every message addressed to the store's To:/CC:."""
+    rows = OutgoingMessage.objects.filter(store=store).exclude(to="", cc="").order_by("id")
+    return [(m.kind, m.subject) for m in rows]
+
+
+def test_to_and_cc_get_one_message_for_a_step_that_changes_the_directory(mail, club, ann):
+    mail.to_recipients, mail.cc_recipients = "desk@contoso.test", "audit@contoso.test"
+    mail.notify_added_member = mail.notify_removed_member = True
+    mail.save()
+    temporary(mail.store, club, ann, date(2026, 3, 2), date(2026, 3, 9))
+    run(mail.store, at(2026, 3, 2))
+    run(mail.store, at(2026, 3, 9))
+    assert store_copies(mail.store) == [
+        ("lifecycle", "[Contoso AD] Ann was added to Club"),
+        ("lifecycle", "[Contoso AD] Ann was removed from Club"),
+    ]
+    # The member's change notifications (Also Notify boxes) are not affected.
+    changes = OutgoingMessage.objects.filter(kind="change").order_by("id")
+    assert [(m.to, m.bcc) for m in changes] == [("", "ann@contoso.test")] * 2
+
+
+def test_to_and_cc_get_the_change_notification_when_no_notice_is_sent(mail, club, ann):
+    mail.to_recipients = "desk@contoso.test"
+    mail.ml_on_join = False
+    mail.save()
+    temporary(mail.store, club, ann, date(2026, 3, 2), date(2026, 3, 9))
+    run(mail.store, at(2026, 3, 2))
+    run(mail.store, at(2026, 3, 9))
+    assert store_copies(mail.store) == [
+        ("change", "[Contoso AD] Member added: Club"),
+        ("lifecycle", "[Contoso AD] Ann was removed from Club"),
+    ]
+
+
 def test_it_reminds_x_days_before_leaving_exactly_once(mail, club, ann):
     mail.ml_on_join = mail.ml_on_leave = False
     mail.ml_days_before_enabled, mail.ml_days_before = True, 2
@@ -272,7 +307,10 @@ def test_it_records_a_reminder_that_no_run_could_send(mail, club, ann):
 # --- Crashes ----------------------------------------------------------------------------------
 
 
-def test_it_finishes_a_run_killed_between_items_without_repeating_anything(mail, club, make_object):
+def test_it_finishes_a_run_killed_between_chunks_without_repeating_anything(
+    mail, club, make_object, settings
+):
+    settings.LIFECYCLE_CHUNK = 2  # the kill comes after the first chunk's commit
     users = [make_object("user", f"U{i}", f"u{i}@contoso.test") for i in range(5)]
     for user in users:
         temporary(mail.store, club, user, date(2026, 3, 2), date(2026, 3, 9))
@@ -399,3 +437,26 @@ def test_it_removes_an_attestation_mark_silently_when_the_options_are_off(mail, 
     run(mail.store, at(2026, 3, 12))
     assert not member(club, ann)
     assert messages(mail.store) == []
+
+
+# --- Cost -------------------------------------------------------------------------------------
+
+
+def test_a_chunk_costs_three_statements_per_item_plus_a_fixed_few(mail, club, make_object):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users = [make_object("user", f"U{i}", f"u{i}@contoso.test") for i in range(30)]
+    for user in users:
+        temporary(mail.store, club, user, date(2026, 3, 2), date(2026, 3, 9))
+    with CaptureQueriesContext(connection) as captured:
+        record = run(mail.store, at(2026, 3, 2))
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    # Claim, membership check, membership insert per item; the chunk's reads and bulk writes.
+    assert record.counts["applied"] == 30
+    assert len(statements) <= 3 * 30 + 25, "\n".join(statements)
+    assert len(messages(mail.store)) == 30

@@ -10,7 +10,7 @@ from directory.models import DirectoryEvent, EventKind, GroupMembership
 from lifecycle.jobs import PASSWORD_EXPIRY, run_job
 from lifecycle.models import ENTRA_RULE, PasswordExpiryGroup
 from notifications.models import OutgoingMessage
-from tests.support.lifecycle_helpers import at, messages, recipients
+from tests.support.lifecycle_helpers import StopAfter, at, messages, recipients
 
 NOW = at(2026, 3, 10, 7)
 
@@ -131,3 +131,86 @@ def test_it_refuses_a_password_expiry_group_in_an_entra_id_store(fabrikam, make_
     with pytest.raises(ValidationError):
         config.save()
     assert not PasswordExpiryGroup.objects.exists()
+
+
+# --- The digest to the store's To:/CC: ---------------------------------------------------------
+
+
+@pytest.fixture
+def desk(mail):
+    mail.to_recipients, mail.cc_recipients = "desk@contoso.test", "audit@contoso.test"
+    mail.save()
+    return mail
+
+
+def digests(store) -> list[OutgoingMessage]:
+    return messages(store, "password-digest")
+
+
+def test_it_sends_to_and_cc_one_digest_of_the_runs_warnings(group, desk, make_object):
+    user(make_object, "Ann", at(2026, 3, 12, 9))
+    user(make_object, "Ben", at(2026, 3, 15, 9))
+    record = run(group.store)
+    assert recipients(group.store, "password-expiry") == [
+        ["ann@contoso.test"],
+        ["ben@contoso.test"],
+    ]
+    [digest] = digests(group.store)
+    assert (digest.to, digest.cc, digest.bcc) == ("desk@contoso.test", "audit@contoso.test", "")
+    assert digest.subject == "[Contoso AD] Password expiry warnings sent to 2 members"
+    assert "Ann <ann@contoso.test>: expires on 2026-03-12 (in 2 days)" in digest.body_text
+    assert "Ben <ben@contoso.test>: expires on 2026-03-15 (in 5 days)" in digest.body_text
+    assert "https://portal.contoso.test/" in digest.body_text
+    assert '<td style="padding: 2px 8px;">ben@contoso.test</td>' in digest.body_html
+    assert record.counts["messages"] == 3
+
+
+def test_it_lists_each_warning_once_and_sends_no_digest_when_no_one_was_warned(
+    group, desk, make_object
+):
+    user(make_object, "Ann", at(2026, 3, 12, 9))
+    run(group.store)
+    run(group.store, NOW + timedelta(hours=3))  # same store day: no warning, no digest
+    assert len(digests(group.store)) == 1
+    run(group.store, at(2026, 3, 11, 7))  # the next update warns again: a new digest
+    assert len(digests(group.store)) == 2
+    assert "expires on 2026-03-12 (tomorrow)" in digests(group.store)[1].body_text
+
+
+def test_it_leaves_out_members_who_got_no_warning(group, desk, make_object):
+    user(make_object, "Ann", at(2026, 3, 12, 9))
+    make_object("user", "Nomail", password_expires=at(2026, 3, 12, 9))
+    run(group.store)
+    assert members(group) == ["Ann", "Nomail"]
+    [digest] = digests(group.store)
+    assert digest.subject == "[Contoso AD] Password expiry warnings sent to 1 member"
+    assert "Nomail" not in digest.body_text
+
+
+def test_a_run_killed_before_its_digest_lists_every_warning_on_the_rerun(
+    group, desk, make_object, settings
+):
+    settings.LIFECYCLE_CHUNK = 1  # the kill comes after the first warning's commit
+    for name, day in (("Ann", 12), ("Ben", 13), ("Cal", 14)):
+        user(make_object, name, at(2026, 3, day, 9))
+    # 3 joins, then the warnings: killed after the first warning.
+    with pytest.raises(KeyboardInterrupt):
+        run_job(group.store, PASSWORD_EXPIRY, now=NOW, progress=StopAfter(4))
+    assert len(messages(group.store, "password-expiry")) == 1
+    assert digests(group.store) == []
+
+    run(group.store, NOW + timedelta(hours=1))
+    assert len(messages(group.store, "password-expiry")) == 3
+    [digest] = digests(group.store)
+    assert all(name in digest.body_text for name in ("Ann", "Ben", "Cal"))
+
+
+def test_it_splits_a_long_digest_into_parts(group, desk, make_object, monkeypatch):
+    monkeypatch.setattr("notifications.notify.DIGEST_LINES", 2)
+    for name in ("Ann", "Ben", "Cal"):
+        user(make_object, name, at(2026, 3, 12, 9))
+    run(group.store)
+    assert [d.subject for d in digests(group.store)] == [
+        "[Contoso AD] Password expiry warnings sent to 2 members (part 1 of 2)",
+        "[Contoso AD] Password expiry warnings sent to 1 member (part 2 of 2)",
+    ]
