@@ -57,9 +57,10 @@ def migrate(targets: list[tuple[str, str | None]]) -> MigrationExecutor:
 
 
 def to_before():
-    """The apps as main left them before the move; the `directory` app not applied at all."""
-    executor = migrate([("directory", None), *BEFORE])
-    ours = {app for app, _ in BEFORE} | {"directory"}
+    """The apps as main left them before the move; the `directory` app (and `entrasync`, which
+    came after it and builds on it) not applied at all."""
+    executor = migrate([("entrasync", None), ("directory", None), *BEFORE])
+    ours = {app for app, _ in BEFORE} | {"directory", "entrasync"}
     others = [node for node in executor.loader.graph.leaf_nodes() if node[0] not in ours]
     return executor.loader.project_state([*BEFORE, *others]).apps
 
