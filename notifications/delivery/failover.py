@@ -38,6 +38,16 @@ def where(config: TransportConfig) -> str:
     return f"{config.host}:{config.port}"
 
 
+def sent_through(row: OutgoingMessage) -> str:
+    """The row page's words for the server that accepted the row ("" before it was sent)."""
+    if not row.sent_via:
+        return ""
+    saved = NotificationSettings.objects.filter(store_id=row.store_id).first()
+    if saved and row.sent_via == f"{saved.second_smtp_host}:{saved.second_port}":
+        return f"{row.sent_via} (the second SMTP server)"
+    return row.sent_via
+
+
 def second_config(config: TransportConfig | None, saved: NotificationSettings):
     """The second server with the first's authentication, or None where failover never applies."""
     if config is None or not saved.second_smtp_host or config.auth == "graph":

@@ -54,7 +54,7 @@ def history(store):
 
 
 def test_it_switches_to_the_second_when_the_first_port_is_closed(
-    two_servers, contoso_mail, memory_broker
+    two_servers, contoso_mail, memory_broker, alice_client
 ):
     second = two_servers(free_port())  # nothing listens there
     ids = make_rows(contoso_mail, 3)
@@ -79,6 +79,10 @@ def test_it_switches_to_the_second_when_the_first_port_is_closed(
     assert state.state == "failover"
     assert state.words.startswith("sending through the second SMTP server 127.0.0.1 since ")
     assert ": the first is unreachable (Nothing answered at 127.0.0.1:" in state.words
+    page = alice_client.get(f"/identity-stores/{contoso_mail.store_id}/outbox/{ids[0]}/")
+    assert f"127.0.0.1:{second.port} (the second SMTP server)" in page.content.decode()
+    outbox = alice_client.get(f"/identity-stores/{contoso_mail.store_id}/outbox/").content.decode()
+    assert "sending through the second SMTP server 127.0.0.1 since" in outbox
     scraped = list(metrics.OutboxCollector().collect())
     lane_family = next(f for f in scraped if f.name == "dirmgr_lane_state")
     assert [s.labels["state"] for s in lane_family.samples] == ["failover"]
