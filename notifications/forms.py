@@ -93,7 +93,7 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
     ml_days_before = days_field()
     mb_days_before = days_field()
     second_port = forms.IntegerField(
-        label="Port",
+        label="Second server port",
         min_value=1,
         max_value=65535,
         required=False,
@@ -156,7 +156,10 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
                 attrs={"placeholder": "smtp2.example.com", "autocomplete": "off"}
             ),
         }
-        labels = {"second_smtp_host": "Second SMTP server", "second_ssl_enabled": "SSL enabled"}
+        labels = {
+            "second_smtp_host": "Second SMTP server",
+            "second_ssl_enabled": "Second server uses SSL",
+        }
         help_texts = {
             "smtp_host": "Fully qualified domain name or IP address of the SMTP server.",
             "token_endpoint": (

@@ -49,7 +49,7 @@ def test_a_configured_second_server_takes_over_and_the_outbox_says_so(
     page.get_by_text("Second SMTP server (used when the first fails)").click()
     part = page.locator("#second-server")
     part.get_by_label("Second SMTP server").fill("127.0.0.1")
-    part.get_by_label("Port").fill(str(second.port))
+    part.get_by_label("Second server port").fill(str(second.port))
     part.get_by_label("Switch after").fill("1")
     screenshot("notifications/second-server")
     page.get_by_role("button", name="Save").click()
