@@ -22,6 +22,9 @@ The path of one batch of row ids:
   without limits or a lane costs nothing more.
 - send.py: rows by store and configuration, a few reused connections per store, paced by the
   lane's grant (pacing.py); mime.py renders each row once into the bytes on the wire.
+- failover.py: a store whose first SMTP server failed for its "Switch after" minutes sends
+  through its second server (one probe message to the first every few minutes); after each
+  batch the lane learns whether the first server worked, and switches over or back.
 - learn.py: what the server signalled (throttling, a daily quota, refused credentials;
   signals.py) goes to the lane, and those rows wait without using up an attempt.
 - record.py: sent, retrying on the written schedule, or dead and audited; one UPDATE per
