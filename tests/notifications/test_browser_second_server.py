@@ -52,6 +52,17 @@ def test_a_configured_second_server_takes_over_and_the_outbox_says_so(
     part.get_by_label("Second server port").fill(str(second.port))
     part.get_by_label("Switch after").fill("1")
     screenshot("notifications/second-server")
+
+    page.get_by_role("button", name="Test Server").click()
+    dialog = page.get_by_role("dialog", name="Test Notification")
+    dialog.get_by_label("Email address to receive the test notification").fill("ops@contoso.test")
+    dialog.get_by_label("Second SMTP server").check()
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog.locator(".success")).to_be_visible(timeout=20_000)
+    screenshot("notifications/second-server-tested")
+    assert second.count == 1
+    dialog.get_by_role("button", name="Close").click()
+
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").first).to_be_visible()
     saved = NotificationSettings.objects.get(store=store)
@@ -68,6 +79,7 @@ def test_a_configured_second_server_takes_over_and_the_outbox_says_so(
         tasks.deliver(ids)
         time.sleep(MINUTE * 0.5)
     assert {row.status for row in rows(ids)} == {OutgoingMessage.Status.SENT}
+    assert second.count == 3  # the test message and the two notifications
 
     page.goto(base + reverse("notifications:outbox", args=[store.pk]))
     lane = page.locator("#send-lane")
