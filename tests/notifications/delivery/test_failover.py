@@ -10,6 +10,7 @@ from identitystores.models import AuditEntry
 from notifications import metrics, tasks
 from notifications.delivery import failover, lanes
 from notifications.models import OutgoingMessage, SendLane
+from notifications.transports import TransportConfig
 from tests.notifications.delivery.test_lanes import by_status, make_rows, rows
 from tests.support.net import free_port
 
@@ -135,3 +136,30 @@ def test_refused_recipients_do_not_switch(two_servers, contoso_mail, smtp_server
     assert second.count == 0
     assert history(contoso_mail.store) == []
     assert lanes.lane_state(contoso_mail.store_id).state != "failover"
+
+
+def test_a_working_first_server_costs_no_lane(two_servers, contoso_mail, smtp_server):
+    first = smtp_server()
+    second = two_servers(first.port)
+    ids = make_rows(contoso_mail, 2)
+
+    tasks.deliver(ids)
+
+    assert by_status(ids) == {Status.SENT: 2}
+    assert (first.count, second.count) == (2, 0)
+    assert {row.sent_via for row in rows(ids)} == {f"127.0.0.1:{first.port}"}
+    assert not SendLane.objects.exists()
+
+
+def test_acting_credentials_and_graph_never_fail_over(contoso_mail):
+    contoso_mail.second_smtp_host = "smtp2.contoso.test"
+    acting = TransportConfig("smtp.contoso.test", 25, "d@contoso.test", username="alice")
+    relay = TransportConfig("smtp.contoso.test", 25, "d@contoso.test")
+    graph = TransportConfig("", 443, "d@contoso.test", auth="graph")
+    basic = TransportConfig("smtp.contoso.test", 25, "d@contoso.test", auth="basic", username="s")
+
+    assert failover.second_config(acting, contoso_mail) is None
+    assert failover.second_config(graph, contoso_mail) is None
+    assert failover.second_config(relay, contoso_mail).host == "smtp2.contoso.test"
+    moved = failover.second_config(basic, contoso_mail)
+    assert (moved.host, moved.port, moved.username) == ("smtp2.contoso.test", 25, "s")
