@@ -6,13 +6,15 @@ The state lives in the store's `SendLane` row, so every worker on every host rou
 second server uses the first's From address, authentication type and credentials; mail that
 carries an acting admin's sign-in credentials, and Microsoft Graph, never fail over (that admin
 trusted the first server only; Graph has no SMTP server). What counts as the first failing:
-nothing answered (refused, timed out, DNS) or a 421 reply. Refused recipients and refused
-credentials do not: those hold or fail the mail as before, whichever server is in use.
+nothing answered (refused, timed out, DNS), a 421 reply, or MAIL FROM refused with a 4xx
+mail-system reply (4.3.x). Refused recipients and refused credentials do not: those hold or
+fail the mail as before, whichever server is in use.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -103,13 +105,21 @@ def _to_second(groups: dict, saved: NotificationSettings, probe: bool) -> dict:
     return routed
 
 
+SENDER_REFUSED = "The server refused the sender address"
+_MAIL_SYSTEM = re.compile(r"^4\d\d(?: 4\.3\.\d{1,3}\b|(?! \d\.))")
+
+
 def fails_service(outcome: Outcome) -> bool:
-    """Nothing answered, or the server replied 421: the first server is out of service."""
+    """Nothing answered, the server replied 421, or it refused MAIL FROM with a 4xx mail-system
+    reply (4.3.x, or no enhanced code): the first server is out of service. Throttling (4.7.x)
+    and quota replies are lane signals, handled by learn.py whichever server is in use."""
     error = outcome.error
     if error is None:
         return False
     if outcome.signal is Signal.RATE and error.reply.startswith("421"):
         return True
+    if outcome.signal is None and error.message.startswith(SENDER_REFUSED):
+        return bool(_MAIL_SYSTEM.match(error.reply))
     return outcome.tried and not error.reply and not error.permanent
 
 

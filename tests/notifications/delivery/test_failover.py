@@ -163,3 +163,19 @@ def test_acting_credentials_and_graph_never_fail_over(contoso_mail):
     assert failover.second_config(relay, contoso_mail).host == "smtp2.contoso.test"
     moved = failover.second_config(basic, contoso_mail)
     assert (moved.host, moved.port, moved.username) == ("smtp2.contoso.test", 25, "s")
+
+
+def test_a_mail_system_refusal_at_mail_from_switches(two_servers, contoso_mail, smtp_server):
+    first = smtp_server()
+    first.mail_reply = "451 4.3.0 Mail system temporarily unavailable"
+    second = two_servers(first.port)
+    ids = make_rows(contoso_mail, 2)
+
+    tasks.deliver(ids)
+    time.sleep(MINUTE * 1.2)
+    deliver_until_quiet(ids)
+
+    assert by_status(ids) == {Status.SENT: 2}
+    assert (first.count, second.count) == (0, 2)
+    [(_, reason)] = history(contoso_mail.store)
+    assert reason == "the first is refusing service (451 4.3.0)"
