@@ -4,6 +4,7 @@ first server's port is closed, and the Outbox page says mail goes through the se
 import time
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import Page, expect
@@ -60,6 +61,9 @@ def test_a_configured_second_server_takes_over_and_the_outbox_says_so(
     dialog.get_by_role("button", name="OK").click()
     expect(dialog.locator(".success")).to_be_visible(timeout=20_000)
     screenshot("notifications/second-server-tested")
+    ours = {"include": [["#second-server"], ["#test-dialog"]]}
+    checked = Axe().run(page, context=ours).response
+    assert checked["passes"] and checked["violations"] == []
     assert second.count == 1
     dialog.get_by_role("button", name="Close").click()
 
