@@ -148,11 +148,24 @@ def _first(saved: NotificationSettings) -> str:
     return f"{saved.smtp_host}:{saved.port}"
 
 
+def forget(store_id: int) -> None:
+    """The store's SMTP servers changed: start again on the first, with nothing held against it."""
+    SendLane.objects.filter(pk=store_id).update(
+        first_failing_since=None,
+        first_failure="",
+        failover_since=None,
+        failover_host="",
+        probe_at=None,
+    )
+
+
 def _recovered(store_id: int) -> None:
     with locked(store_id) as lane:
         was_over = lane.failover_since is not None
         lane.first_failing_since = lane.failover_since = lane.probe_at = None
         lane.first_failure = lane.failover_host = ""
+        if was_over:  # what the lane learned from the second server does not apply to the first
+            lane.learned_connections = lane.learned_per_minute = lane.learned_per_message = None
     if was_over:
         store = NotificationSettings.objects.get(store_id=store_id).store
         audit.record(store, None, SWITCHED_BACK, [("SMTP server", "second", "first")])

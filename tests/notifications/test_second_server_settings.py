@@ -2,8 +2,11 @@
 to the stored secrets (it receives them too), and testable with Test Server."""
 
 import pytest
+from django.utils import timezone
 
 from identitystores.models import AuditEntry
+from notifications.delivery import lanes
+from notifications.models import SendLane
 from tests.notifications.test_notifications_page import (
     SECRET,
     URL,
@@ -133,3 +136,34 @@ def test_test_server_asks_for_a_second_server_first(alice_client, contoso, loopb
     assert response.json()["errors"] == {
         "second_smtp_host": ["Enter the second SMTP server to test it."]
     }
+
+
+def test_saving_other_servers_starts_again_on_the_first(alice_client, contoso):
+    assert post(alice_client, contoso, second_smtp_host="smtp2.contoso.test").status_code == 302
+    SendLane.objects.create(
+        store=contoso,
+        first_failing_since=timezone.now(),
+        failover_since=timezone.now(),
+        failover_host="smtp2.contoso.test",
+        first_failure="unreachable (Nothing answered at smtp.contoso.test:587)",
+    )
+    assert lanes.lane_state(contoso.pk).state == "failover"
+
+    assert post(alice_client, contoso, second_smtp_host="smtp3.contoso.test").status_code == 302
+
+    lane = SendLane.objects.get(store=contoso)
+    assert (lane.failover_since, lane.first_failing_since, lane.failover_host) == (None, None, "")
+    assert lanes.lane_state(contoso.pk).state == "open"
+
+
+def test_saving_unrelated_settings_keeps_the_failover(alice_client, contoso):
+    assert post(alice_client, contoso, second_smtp_host="smtp2.contoso.test").status_code == 302
+    since = timezone.now()
+    SendLane.objects.create(store=contoso, failover_since=since, failover_host="smtp2.contoso.test")
+
+    changed = post(
+        alice_client, contoso, second_smtp_host="smtp2.contoso.test", to_recipients="o@contoso.test"
+    )
+
+    assert changed.status_code == 302
+    assert SendLane.objects.get(store=contoso).failover_since == since
