@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
             name="switch_after",
             field=models.PositiveSmallIntegerField(
                 default=5,
-                help_text="Minutes the first server must have failed before mail goes to the second.",
+                help_text="Minutes the first server must fail before mail goes to the second.",
                 validators=[
                     django.core.validators.MinValueValidator(1),
                     django.core.validators.MaxValueValidator(1440),

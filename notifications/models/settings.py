@@ -57,7 +57,7 @@ class NotificationSettings(models.Model):
         "Switch after",
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(1440)],
-        help_text="Minutes the first server must have failed before mail goes to the second.",
+        help_text="Minutes the first server must fail before mail goes to the second.",
     )
 
     # Advanced: sending limits (a send budget per store; blank = no limit). Enforced across
