@@ -8,7 +8,8 @@ and token endpoint, checked against the outbound destination policy).
 
 Secrets (SMTP password, Client Secret, OAuth Password) are bound to the server they were entered
 for (`core.secrets`): a blank box keeps the stored secret only while the host, port, SSL setting,
-authentication type, username, token endpoint and client ID are unchanged, so an edited host
+the second SMTP server (which receives the same credentials), authentication type, username,
+token endpoint and client ID are unchanged, so an edited host
 never receives the old password. An app-only Client Secret (no Username) sends as the From
 mailbox, any mailbox of the tenant, so it is bound to the From email address as well and the
 tenant's app permission is not turned on another mailbox.
@@ -32,7 +33,9 @@ SECRET_LABELS = {
     "oauth_password": "Password",
 }
 MANAGED_BY_OWN = ("mb_on_added", "mb_on_removed", "mb_days_before_enabled", "mb_days_before")
-_SERVER = ("smtp_host", "port", "ssl_enabled", "auth_type")
+# The second SMTP server receives the same credentials, so they are bound to it as well.
+_SECOND = ("second_smtp_host", "second_port", "second_ssl_enabled")
+_SERVER = ("smtp_host", "port", "ssl_enabled", "auth_type", *_SECOND)
 _OAUTH = (*_SERVER, "token_endpoint", "client_id")
 _TENANT = re.compile(
     r"^([a-z0-9-]+(\.[a-z0-9-]+)+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$",
@@ -93,6 +96,7 @@ class CrossFieldRules:
                 self._require("smtp_username", "Enter the SMTP username.")
             else:
                 self._clean_oauth(data)
+        self._check_second_server(data)
         self._resolve_secrets(data)
         for name, message in errors_for(_destinations(data)).items():
             if not self.has_error(name):
@@ -105,6 +109,17 @@ class CrossFieldRules:
             for name in MANAGED_BY_OWN:
                 data[name] = self.original[name]
                 self.errors.pop(name, None)
+
+    def _check_second_server(self, data: dict[str, Any]) -> None:
+        """A second server that is the first one again would never help."""
+        host = data.get("second_smtp_host")
+        same = (host, data.get("second_port")) == (data.get("smtp_host"), data.get("port"))
+        if host and same and not self.has_error("second_smtp_host"):
+            self.add_error(
+                "second_smtp_host",
+                "The second SMTP server is the first one (same host and port): enter another "
+                "server, or leave it blank.",
+            )
 
     def _require_days(self, box: str, number: str) -> None:
         if (
@@ -165,11 +180,13 @@ def _required_secrets(data: dict[str, Any]) -> list[str]:
 
 
 def _destinations(data: dict) -> list[tuple[str, str, int]]:
-    """(field, host, port) this server would connect to: the SMTP Server and, with OAuth 2.0,
-    the Token Endpoint."""
+    """(field, host, port) this server would connect to: the SMTP Server, the second SMTP
+    server and, with OAuth 2.0, the Token Endpoint."""
     found = []
     if data.get("smtp_host") and data.get("port"):
         found.append(("smtp_host", data["smtp_host"], data["port"]))
+    if data.get("second_smtp_host") and data.get("second_port"):
+        found.append(("second_smtp_host", data["second_smtp_host"], data["second_port"]))
     oauth = data.get("use_smtp_auth") and data.get("auth_type") == (
         NotificationSettings.AuthType.OAUTH2
     )

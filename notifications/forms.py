@@ -49,6 +49,8 @@ SMTP_FIELDS = (
     "oauth_password",
 )
 
+# Second SMTP server (used when the first fails): where it connects, and after how long.
+SECOND_FIELDS = ("second_smtp_host", "second_port", "second_ssl_enabled", "switch_after")
 
 LIMIT_FIELDS = (
     "max_connections",
@@ -90,6 +92,22 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
     port = forms.IntegerField(label="Port", min_value=1, max_value=65535, initial=25)
     ml_days_before = days_field()
     mb_days_before = days_field()
+    second_port = forms.IntegerField(
+        label="Second server port",
+        min_value=1,
+        max_value=65535,
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 65535, "placeholder": "25"}),
+    )
+    switch_after = forms.IntegerField(
+        label="Switch after",
+        min_value=1,
+        max_value=1440,
+        required=False,
+        help_text="Minutes the first server must have been unreachable or refusing service "
+        "before mail goes to the second.",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 1440, "placeholder": "5"}),
+    )
     max_connections = limit_field("Concurrent connections", 100)
     max_messages_per_minute = limit_field("Messages per minute", 1_000_000)
     max_recipients_per_message = limit_field("Recipients per message", 100_000)
@@ -113,6 +131,7 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
         model = NotificationSettings
         fields = [
             *(name for name in SMTP_FIELDS if name not in SECRET_LABELS),
+            *SECOND_FIELDS,
             "to_recipients", "cc_recipients", "notify_actor", "notify_modified_object",
             "notify_group_owners", "notify_managers", "notify_added_member",
             "notify_removed_member", "notify_public_group_owners", "portal",
@@ -133,6 +152,13 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
                 attrs={"placeholder": "smtp.office365.com", "autocomplete": "off"}
             ),
             "from_email": forms.TextInput(attrs={"placeholder": "notifications@example.com"}),
+            "second_smtp_host": forms.TextInput(
+                attrs={"placeholder": "smtp2.example.com", "autocomplete": "off"}
+            ),
+        }
+        labels = {
+            "second_smtp_host": "Second SMTP server",
+            "second_ssl_enabled": "Second server uses SSL",
         }
         help_texts = {
             "smtp_host": "Fully qualified domain name or IP address of the SMTP server.",
@@ -149,6 +175,8 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
             "to_recipients": "Separate multiple addresses with a semicolon (;). All email "
             "notifications generated for the identity store are sent to these recipients.",
             "cc_recipients": "Separate multiple addresses with a semicolon (;).",
+            "second_smtp_host": "Optional. Uses the same From address, authentication and "
+            "credentials as the first server. Leave blank for none.",
             **LIMIT_HELP,
         }
 
@@ -204,6 +232,18 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
     def clean_smtp_host(self) -> str:
         return normalise_host(self.cleaned_data["smtp_host"])
 
+    def clean_second_smtp_host(self) -> str:
+        """Optional: blank means no second server."""
+        host = self.cleaned_data["second_smtp_host"]
+        return normalise_host(host) if host.strip() else ""
+
+    def clean_second_port(self) -> int:
+        """Blank keeps the saved port (25 until one is set)."""
+        return self.cleaned_data["second_port"] or self.original["second_port"]
+
+    def clean_switch_after(self) -> int:
+        return self.cleaned_data["switch_after"] or self.original["switch_after"]
+
     def clean_from_email(self) -> str:
         return normalise_address(self.cleaned_data["from_email"])
 
@@ -240,7 +280,8 @@ class NotificationSettingsForm(CrossFieldRules, forms.ModelForm):
     # --- results --------------------------------------------------------------------------
     def smtp_errors(self) -> dict[str, list[str]]:
         """Errors of the SMTP Server section only: what blocks a Test Server attempt."""
-        return {name: errs for name, errs in self.errors.items() if name in SMTP_FIELDS}
+        tested = (*SMTP_FIELDS, *SECOND_FIELDS)
+        return {name: errs for name, errs in self.errors.items() if name in tested}
 
     def transport_config(self) -> TransportConfig:
         """The configuration as typed (unsaved edits included), for the Test Server button."""

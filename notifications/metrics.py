@@ -103,7 +103,8 @@ def _store_gauge(name: str, documentation: str) -> GaugeMetricFamily:
 
 
 def _lane_states(stores: dict[int, str]) -> GaugeMetricFamily:
-    """1 for each store's current lane state ("open", "paced", "held", "deferred"), for the
+    """1 for each store's current lane state ("open", "paced", "held", "deferred",
+    "failover"), for the
     stores that have sending limits or a lane (see delivery/lanes.py)."""
     family = GaugeMetricFamily(
         "dirmgr_lane_state",

@@ -22,6 +22,9 @@ The path of one batch of row ids:
   without limits or a lane costs nothing more.
 - send.py: rows by store and configuration, a few reused connections per store, paced by the
   lane's grant (pacing.py); mime.py renders each row once into the bytes on the wire.
+- failover.py: a store whose first SMTP server failed for its "Switch after" minutes sends
+  through its second server (one probe message to the first every few minutes); after each
+  batch the lane learns whether the first server worked, and switches over or back.
 - learn.py: what the server signalled (throttling, a daily quota, refused credentials;
   signals.py) goes to the lane, and those rows wait without using up an attempt.
 - record.py: sent, retrying on the written schedule, or dead and audited; one UPDATE per
@@ -35,8 +38,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.utils import timezone
+
 from .. import acting
-from . import budget, learn, lease
+from . import budget, failover, learn, lease
 from .claim import claim_due
 from .mime import ensure_message_id, render_message
 from .reconnect import with_reconnect
@@ -66,13 +71,17 @@ def deliver(ids: Sequence[int]) -> list[Retry]:
     admission = budget.admit(rows, saved)
     later = learn.requeue(admission.waiting, claimed_at)
     if admission.sending:
-        grouped = plan(admission.sending, saved)
+        grouped, watching = failover.route(plan(admission.sending, saved), saved)
         ids_sent = [row.pk for row in admission.sending]
         send = lambda: send_batch(grouped, admission.grants)  # noqa: E731
         outcomes = lease.run_leased(send, ids_sent, claimed_at)
-        later += with_reconnect(
-            lambda: _settle(admission, outcomes, claimed_at), "Recording a batch"
+        settle = lambda: _settle(admission, outcomes, claimed_at)  # noqa: E731
+        later += with_reconnect(settle, "Recording a batch")
+        due = with_reconnect(
+            lambda: failover.learn(outcomes, saved, watching), "Recording a failover"
         )
+        if due:
+            later.append(Retry(due, timezone.now()))
     return [Retry(item.ids, item.eta) for item in later]
 
 

@@ -7,7 +7,9 @@ shape is stable. States:
 - paced: a messages-a-minute limit applies (set, or learned from the server's replies);
 - deferred: the daily recipient limit was reached, mail waits for the next window (00:00 UTC);
 - held: the server refused our credentials; mail waits until an admin saves working
-  credentials on the Notifications page or a Test Server of the saved settings succeeds.
+  credentials on the Notifications page or a Test Server of the saved settings succeeds;
+- failover: the first SMTP server failed for the store's "Switch after" minutes, mail goes
+  through the second (failover.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ WAITING = [Status.QUEUED, Status.RETRYING, Status.SENDING]
 
 @dataclass(frozen=True)
 class LaneState:
-    """One store's lane: `state` is "open", "paced", "held" or "deferred"; `words` says it."""
+    """One store's lane: `state` is "open", "paced", "held", "deferred" or "failover"; `words`
+    says it."""
 
     store_id: int
     state: str
@@ -96,6 +99,8 @@ def describe(store_id: int, budget: Budget, lane: SendLane | None, waiting: int)
         return LaneState(
             store_id, "deferred", words, waiting, found.per_minute, until, lane.last_throttle
         )
+    if lane.failover_since is not None:
+        return _failover(lane, found.per_minute, waiting)
     following = max(epoch(lane.next_slot_at), epoch(lane.paused_until))
     next_at = lane.paused_until if epoch(lane.paused_until) == following else lane.next_slot_at
     if found.per_minute or following > now:
@@ -105,6 +110,17 @@ def describe(store_id: int, budget: Budget, lane: SendLane | None, waiting: int)
         )
     words = f"open, {_count(waiting)} waiting" if waiting else "open"
     return LaneState(store_id, "open", words, waiting, None, None, "")
+
+
+def _failover(lane: SendLane, per_minute: int | None, waiting: int) -> LaneState:
+    since = timezone.localtime(lane.failover_since).strftime("%H:%M")
+    words = (
+        f"sending through the second SMTP server {lane.failover_host} since {since}: "
+        f"the first is {lane.first_failure}"
+    )
+    if waiting:
+        words += f", {_count(waiting)} waiting"
+    return LaneState(lane.store_id, "failover", words, waiting, per_minute, lane.probe_at, "")
 
 
 def _paced_words(per_minute: int | None, waiting: int, seconds: float) -> str:

@@ -29,7 +29,9 @@ from .send import Outcome
 log = logging.getLogger(__name__)
 Status = OutgoingMessage.Status
 
-FINAL_FIELDS = ["status", "sent_at", "server_reply", "last_error", "acting_credentials"]
+FINAL_FIELDS = [
+    "status", "sent_at", "server_reply", "last_error", "acting_credentials", "sent_via"
+]  # fmt: skip
 RETRY_FIELDS = ["status", "next_attempt_at", "last_error", "attempts"]
 TEXT_LIMIT = 500  # last_error / server_reply column size
 
@@ -86,7 +88,7 @@ def _apply(outcome: Outcome, now: datetime, retry_at: Callable[[int], datetime])
     if not outcome.tried:  # never handed to the server: the claim's attempt is given back
         row.attempts -= 1
     if error is None:
-        _mark_sent(row, outcome.result, now)
+        _mark_sent(row, outcome.result, now, outcome.via)
     elif outcome.tried and (error.permanent or row.attempts >= settings.MAIL_MAX_ATTEMPTS):
         mark_dead(row, describe(error, exhausted=not error.permanent))
     else:
@@ -101,8 +103,9 @@ def _written(row: OutgoingMessage) -> tuple:
     return tuple((name, getattr(row, name)) for name in fields)
 
 
-def _mark_sent(row: OutgoingMessage, result: SendResult, now: datetime) -> None:
+def _mark_sent(row: OutgoingMessage, result: SendResult, now: datetime, via: str) -> None:
     row.status = Status.SENT
+    row.sent_via = via[:260]
     row.sent_at = now
     row.server_reply = result.reply[:TEXT_LIMIT]
     row.last_error = refusals.describe(result.refused)[:TEXT_LIMIT] if result.refused else ""

@@ -43,6 +43,7 @@ class Outcome:
     error: TransportError | None = None
     tried: bool = True  # False: never handed to the server, so it uses up no attempt
     signal: Signal | None = None  # the error was the server throttling or refusing the store
+    via: str = ""  # "host:port" of the server it went to (failover.py tells first from second)
 
 
 def plan(rows: list[OutgoingMessage], saved: dict[int, NotificationSettings] | None = None) -> Plan:
@@ -123,6 +124,8 @@ async def send_group(
         outcomes += [
             Outcome(row, error=_not_attempted(outcomes, grant), tried=False) for row in pending
         ]
+    for outcome in outcomes:
+        outcome.via = f"{config.host}:{config.port}"
     return outcomes
 
 

@@ -42,5 +42,13 @@ class SendLane(models.Model):
     throttle_replies = models.PositiveIntegerField(default=0)
     last_throttle = models.CharField(max_length=200, blank=True)
 
+    # Failover to the second SMTP server (delivery/failover.py): since when the first has
+    # failed without a success, since when mail goes to the second, and when to try the first.
+    first_failing_since = models.DateTimeField(null=True, blank=True)
+    first_failure = models.CharField(max_length=300, blank=True)
+    failover_since = models.DateTimeField(null=True, blank=True)
+    failover_host = models.CharField(max_length=253, blank=True)
+    probe_at = models.DateTimeField(null=True, blank=True)
+
     def __str__(self) -> str:
         return f"Send lane of store {self.store_id}"

@@ -50,6 +50,8 @@ class OutgoingMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     server_reply = models.CharField(max_length=500, blank=True)
+    # "host:port" of the server that accepted the message (the second one after a failover).
+    sent_via = models.CharField(max_length=260, blank=True)
     # The acting admin's sign-in credentials when the store uses no SMTP user authentication;
     # wiped as soon as the message is sent or dead.
     acting_credentials = EncryptedTextField()

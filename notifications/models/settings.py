@@ -44,6 +44,22 @@ class NotificationSettings(models.Model):
     oauth_username = models.CharField("Username", max_length=254, blank=True)
     oauth_password = EncryptedTextField("Password")
 
+    # Second SMTP server (used when the first fails): the same From address, authentication
+    # type and credentials as the first; only where it connects differs (docs/delivery.md).
+    second_smtp_host = models.CharField("Second SMTP server", max_length=253, blank=True)
+    second_port = models.PositiveIntegerField(
+        "Second server port",
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(65535)],
+    )
+    second_ssl_enabled = models.BooleanField("Second server SSL enabled", default=False)
+    switch_after = models.PositiveSmallIntegerField(
+        "Switch after",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text="Minutes the first server must fail before mail goes to the second.",
+    )
+
     # Advanced: sending limits (a send budget per store; blank = no limit). Enforced across
     # every worker by the store's send lane (notifications/delivery/lanes.py).
     max_connections = models.PositiveSmallIntegerField(

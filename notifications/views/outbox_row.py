@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 
 from identitystores.access import get_store_for_admin
 
+from ..delivery.failover import sent_through
 from ..explain import row_why
 from ..models import OutgoingMessage, split_addresses
 from . import row_recipients
@@ -32,6 +33,7 @@ def row_page(request: HttpRequest, store_id: int, message_id: int) -> HttpRespon
         "nav": "stores",
         "store_nav": "outbox",
         "results": row_recipients.recipient_results(row),
+        "sent_through": sent_through(row),
         **row_why(row),
     }
     template = "notifications/outbox_row/_live.html" if request.htmx else None

@@ -18,7 +18,7 @@ from identitystores.access import get_store_for_admin
 
 from .. import acting, exchange_basic
 from ..addresses import normalise_address
-from ..delivery import lanes
+from ..delivery import failover, lanes
 from ..exchange_basic import signs_in_with_basic_to_exchange
 from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
@@ -53,6 +53,8 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
     # A refused SMTP Server or Token Endpoint is a field error above; the transports apply the
     # destination policy again to the address they connect to.
     config = form.transport_config()
+    if request.POST.get("test_server") == "second":
+        return _check_second(request, store, form, config, recipient)
     if config.auth == "none" and _may_use_sign_in(request, store, config):
         username, password = credentials.from_session(request)
         config = dataclasses.replace(config, username=username, password=password)
@@ -71,6 +73,34 @@ def check_server(request: HttpRequest, store_id: int) -> HttpResponse:
         request.user,
         f"test server {outcome}",
         [("Test Notification", f"{config.host}:{config.port} → {recipient}", result.message)],
+    )
+    return _respond(request, store, result, {})
+
+
+def _check_second(request, store, form, config: TransportConfig, recipient: str) -> HttpResponse:
+    """Test the second SMTP server with the first's authentication. Without SMTP user
+    authentication it goes without the admin's sign-in credentials, as failed-over mail does:
+    the second server is not where that admin's password is trusted to go."""
+    if config.auth == "none":
+        config = dataclasses.replace(config, username="", password="")
+    second = failover.second_config(config, form.instance)
+    if second is None:
+        why = "Enter the second SMTP server to test it."
+        if config.auth == "graph":
+            why = "The Office 365 provider sends through Microsoft Graph: no second SMTP server."
+        errors = {"second_smtp_host": [why]}
+        message = "Correct the marked fields, then test again."
+        return _respond(request, store, CheckResult(ok=False, message=message), errors, status=400)
+    content = store_test_message(store.pk, store.name, recipient)
+    result = send_test_message(
+        second, recipient, store_name=store.name, store_id=store.pk, content=content
+    )
+    outcome = "succeeded" if result.ok else "failed"
+    audit.record(
+        store,
+        request.user,
+        f"test server {outcome}",
+        [("Test Notification", f"{second.host}:{second.port} → {recipient}", result.message)],
     )
     return _respond(request, store, result, {})
 

@@ -15,9 +15,9 @@ from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
 from .. import acting, acting_answers, delivery_health, exchange_basic, presets
-from ..delivery import lanes
+from ..delivery import failover, lanes
 from ..form_rules import SECRET_LABELS
-from ..forms import SMTP_FIELDS, NotificationSettingsForm
+from ..forms import SECOND_FIELDS, SMTP_FIELDS, NotificationSettingsForm
 from ..models import NotificationSettings
 from ..tasks import dispatch
 from .template_sources import notice_list
@@ -51,6 +51,7 @@ def notifications_page(request: HttpRequest, store_id: int) -> HttpResponse:
                 if changes:
                     audit.record(store, request.user, "notification settings changed", changes)
                 released = _release_held_mail(form)
+                _restart_failover(form)
             messages.success(request, "Notification settings saved." + released)
             return redirect("notifications:settings", store.pk)
         messages.error(request, "The settings were not saved. Correct the fields marked below.")
@@ -91,6 +92,15 @@ def _render(
         "notices": notice_list(store),
     }
     return render(request, "notifications/settings.html", context)
+
+
+def _restart_failover(form: NotificationSettingsForm) -> None:
+    """Another first or second server: what the lane knew about the old ones no longer holds,
+    so the store starts again on its first server."""
+    names = (*SMTP_FIELDS, *SECOND_FIELDS)
+    labels = {str(NotificationSettings._meta.get_field(n).verbose_name) for n in names}
+    if any(label in labels for label, _, _ in form.audit_changes()):
+        failover.forget(form.instance.store_id)
 
 
 def _release_held_mail(form: NotificationSettingsForm) -> str:
