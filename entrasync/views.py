@@ -36,15 +36,25 @@ TOO_MANY = f"Too many tests: at most {RATE_LIMIT} a minute. Wait a moment and tr
 
 def _entra_store(request: HttpRequest, store_id: int) -> IdentityStore:
     store = get_store_for_admin(request, store_id)
-    if store.type != IdentityStore.Type.ENTRA_ID:
-        raise Http404("This identity store is not a Microsoft Entra ID directory.")
+    if store.type == IdentityStore.Type.BUILT_IN:
+        raise Http404("The built-in directory has no connection.")
     return store
+
+
+def _ldap_page(store: IdentityStore) -> HttpResponse | None:
+    """An LDAP or AD store's connection lives on the LDAP page: links (breadcrumbs, bookmarks)
+    that name this page for such a store lead there."""
+    if store.type == IdentityStore.Type.ENTRA_ID:
+        return None
+    return redirect("ldapsync:connection", store.pk)
 
 
 @sensitive_post_parameters("client_secret")
 @require_http_methods(["GET", "POST"])
 def entra_connection(request: HttpRequest, store_id: int) -> HttpResponse:
     store = _entra_store(request, store_id)
+    if elsewhere := _ldap_page(store):
+        return elsewhere
     instance = EntraConnection.objects.filter(store=store).first() or EntraConnection(store=store)
     saved = instance.pk is not None
     form = EntraConnectionForm(request.POST or None, instance=instance)
@@ -93,6 +103,8 @@ def _test(request: HttpRequest, form: EntraConnectionForm) -> tuple[TestReport, 
 def sync_now(request: HttpRequest, store_id: int) -> HttpResponse:
     """Queue one sync of the store, unless one is running already."""
     store = _entra_store(request, store_id)
+    if elsewhere := _ldap_page(store):
+        return elsewhere
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not EntraConnection.objects.filter(store=store).exists():

@@ -41,6 +41,9 @@ def _directory_store(request: HttpRequest, store_id: int) -> IdentityStore:
 @sensitive_post_parameters("bind_password")
 @require_http_methods(["GET", "POST"])
 def directory_connection(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = get_store_for_admin(request, store_id)
+    if store.type == IdentityStore.Type.ENTRA_ID:  # its connection has a page of its own
+        return redirect("entrasync:connection", store.pk)
     store = _directory_store(request, store_id)
     if request.htmx and request.htmx.target == "sync-status":
         return _sync_status(request, store)

@@ -171,7 +171,8 @@ def _note(grant: Grant) -> str:
     error = grant.error
     reply = (error.reply or error.message) if error else ""
     if grant.signal is Signal.AUTH:
-        return f"Held: the server refused our credentials ({_code(reply)})."
+        hint = f" {error.hint}" if error and error.hint else ""
+        return f"Held: the server refused our credentials ({_code(reply)}).{hint}"[:500]
     if grant.signal is Signal.QUOTA:
         return f"Deferred to the next day: daily recipient limit ({_code(reply)})."
     if grant.signal in THROTTLES or grant.refused_connections:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
 
 from identitystores.access import get_store_for_admin
 
@@ -14,11 +13,12 @@ from ..explain_preview import NOTICES, explain_change, explain_notice
 from ..models import NotificationSettings
 
 
-@require_GET
 def explain_page(request: HttpRequest, store_id: int) -> HttpResponse:
     """The form reads its values from the query string, so an explanation has a link; a link
     with only `object` (from a directory object's page) shows the form, not errors."""
-    store = get_store_for_admin(request, store_id)
+    store = get_store_for_admin(request, store_id)  # before the method: no hint it exists
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     bound = "event" in request.GET
     form = ExplainForm(
         request.GET if bound else None,

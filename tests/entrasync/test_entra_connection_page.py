@@ -86,8 +86,9 @@ def test_an_override_url_must_be_https(bob_client, fabrikam, graph):
 def test_the_page_is_only_for_entra_stores_of_the_admin(client, alice, contoso, fabrikam):
     client.force_login(alice)
 
-    assert client.get(url(contoso)).status_code == 404
-    assert client.get(url(fabrikam)).status_code == 404
+    ldap_page = reverse("ldapsync:connection", args=[contoso.pk])
+    assert client.get(url(contoso))["Location"] == ldap_page  # an AD store's is the LDAP page
+    assert client.get(url(fabrikam)).status_code == 404  # another admin's store
 
 
 def test_sync_now_needs_a_saved_connection(bob_client, fabrikam):

@@ -389,10 +389,11 @@ def test_the_store_page_shows_the_sync_status_line(admin_client, ldap_store, sla
     assert url(ldap_store) in admin_client.get(general).content.decode()
 
 
-def test_only_directory_stores_have_a_sync_line(client, contoso, alice, fabrikam, bob):
+def test_each_connected_store_type_has_its_own_sync_line(client, contoso, alice, fabrikam, bob):
     client.force_login(alice)
     page = text_of(client.get(reverse("identitystores:edit", args=[contoso.pk])))
     assert "Directory sync: no directory connection saved yet." in page
     client.force_login(bob)
     page = client.get(reverse("identitystores:edit", args=[fabrikam.pk])).content.decode()
-    assert "Directory sync" not in page  # Entra ID: no LDAP directory to sync
+    assert "no directory connection saved yet" not in page  # not the LDAP line
+    assert "no Entra ID connection saved yet" in page
