@@ -41,7 +41,7 @@ class EntraConnection(models.Model):
     sync_enabled = models.BooleanField("Periodic sync", default=True)
     write_back = models.BooleanField("Write Admin Center changes to Entra ID", default=True)
     # When the client secret stops working: typed, or read from the app registration.
-    secret_expires = models.DateField("Client secret expires", null=True, blank=True)
+    secret_expires = models.DateField("Secret expiry date", null=True, blank=True)
 
     signin_enabled = models.BooleanField("Admin sign-in with Microsoft accounts", default=False)
     signin_group = models.CharField(

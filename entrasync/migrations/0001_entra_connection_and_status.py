@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('timeout', models.PositiveIntegerField(default=30, verbose_name='Timeout (seconds)')),
                 ('sync_enabled', models.BooleanField(default=True, verbose_name='Periodic sync')),
                 ('write_back', models.BooleanField(default=True, verbose_name='Write Admin Center changes to Entra ID')),
-                ('secret_expires', models.DateField(blank=True, null=True, verbose_name='Client secret expires')),
+                ('secret_expires', models.DateField(blank=True, null=True, verbose_name='Secret expiry date')),
                 ('store', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='entra_connection', to='identitystores.identitystore')),
             ],
         ),

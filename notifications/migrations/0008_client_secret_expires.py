@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="notificationsettings",
             name="client_secret_expires",
-            field=models.DateField(blank=True, null=True, verbose_name="Client Secret expires"),
+            field=models.DateField(blank=True, null=True, verbose_name="Secret expiry date"),
         ),
     ]

@@ -39,7 +39,7 @@ class NotificationSettings(models.Model):
     token_endpoint = models.CharField("Token Endpoint", max_length=500, blank=True)
     client_id = models.CharField("Client ID", max_length=200, blank=True)
     client_secret = EncryptedTextField("Client Secret")
-    client_secret_expires = models.DateField("Client Secret expires", null=True, blank=True)
+    client_secret_expires = models.DateField("Secret expiry date", null=True, blank=True)
     scope = models.CharField("Scope", max_length=500, blank=True)
     oauth_username = models.CharField("Username", max_length=254, blank=True)
     oauth_password = EncryptedTextField("Password")
