@@ -14,6 +14,8 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import msal
@@ -181,10 +183,19 @@ def _answer(response: requests.Response) -> dict | None:
 
 
 def _retry_after(value: str | None) -> float:
-    try:
-        return max(0.0, float(value)) if value else 1.0
-    except ValueError:
+    """Seconds to wait: Retry-After is either seconds or an HTTP date (RFC 9110, 10.2.3);
+    absent or unreadable, one second."""
+    if not value:
         return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 1.0
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _unreachable(where: str, exc: Exception) -> EntraError:

@@ -1,6 +1,9 @@
 """The Graph client against the loopback server: JSON batching, refusals as `EntraError`s with
 Graph's status and code, and an expired delta token as `DeltaExpired`."""
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
 import pytest
 
 from entrasync.errors import DeltaExpired, EntraError
@@ -78,3 +81,22 @@ def test_throttling_waits_as_long_as_retry_after_says(graph):
 
     assert waits == [7.0, 7.0]
     assert client.requests == 3
+
+
+def test_a_retry_after_given_as_an_http_date_is_waited_out(graph):
+    waits = []
+    conn = EntraConnection(
+        tenant=graph.tenant,
+        client_id=graph.client_id,
+        client_secret=graph.client_secret,
+        authority_url=graph.base_url,
+        graph_url=graph.base_url,
+        timeout=5,
+    )
+    client = GraphClient(conn, sleep=waits.append)
+    graph.retry_after = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    graph.throttle(1)
+
+    client.request("GET", "/users?$top=1")
+
+    assert len(waits) == 1 and 25 <= waits[0] <= 30  # not the 1 s of an unreadable value
