@@ -12,8 +12,7 @@ from entrasync.models import EntraConnection
 from tests.support.entra import ALICE, CAROL, ENGINEERING
 
 
-@pytest.fixture
-def client(graph):
+def graph_client(graph, sleep=lambda seconds: None) -> GraphClient:
     conn = EntraConnection(
         tenant=graph.tenant,
         client_id=graph.client_id,
@@ -22,7 +21,12 @@ def client(graph):
         graph_url=graph.base_url,
         timeout=5,
     )
-    return GraphClient(conn, sleep=lambda seconds: None)
+    return GraphClient(conn, sleep=sleep)
+
+
+@pytest.fixture
+def client(graph):
+    return graph_client(graph)
 
 
 def test_batch_answers_each_request_by_id(client, graph):
@@ -65,15 +69,7 @@ def test_an_expired_delta_token_is_delta_expired(client, graph):
 
 def test_throttling_waits_as_long_as_retry_after_says(graph):
     waits = []
-    conn = EntraConnection(
-        tenant=graph.tenant,
-        client_id=graph.client_id,
-        client_secret=graph.client_secret,
-        authority_url=graph.base_url,
-        graph_url=graph.base_url,
-        timeout=5,
-    )
-    client = GraphClient(conn, sleep=waits.append)
+    client = graph_client(graph, sleep=waits.append)
     graph.retry_after = 7
     graph.throttle(2)
 
@@ -85,15 +81,7 @@ def test_throttling_waits_as_long_as_retry_after_says(graph):
 
 def test_a_retry_after_given_as_an_http_date_is_waited_out(graph):
     waits = []
-    conn = EntraConnection(
-        tenant=graph.tenant,
-        client_id=graph.client_id,
-        client_secret=graph.client_secret,
-        authority_url=graph.base_url,
-        graph_url=graph.base_url,
-        timeout=5,
-    )
-    client = GraphClient(conn, sleep=waits.append)
+    client = graph_client(graph, sleep=waits.append)
     graph.retry_after = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     graph.throttle(1)
 
