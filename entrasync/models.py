@@ -66,7 +66,7 @@ class EntraSyncStatus(models.Model):
     groups_delta_link = models.TextField(blank=True)
     last_full = models.DateTimeField(null=True, blank=True)
     last_incremental = models.DateTimeField(null=True, blank=True)
-    last_kind = models.CharField(max_length=16, blank=True)
+    last_kind = models.CharField(max_length=40, blank=True)  # e.g. "full (delta link expired)"
     last_counts = models.JSONField(default=dict, blank=True)
     last_duration = models.FloatField(null=True, blank=True)
     last_error = models.TextField(blank=True)

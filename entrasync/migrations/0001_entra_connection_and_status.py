@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('groups_delta_link', models.TextField(blank=True)),
                 ('last_full', models.DateTimeField(blank=True, null=True)),
                 ('last_incremental', models.DateTimeField(blank=True, null=True)),
-                ('last_kind', models.CharField(blank=True, max_length=16)),
+                ('last_kind', models.CharField(blank=True, max_length=40)),
                 ('last_counts', models.JSONField(blank=True, default=dict)),
                 ('last_duration', models.FloatField(blank=True, null=True)),
                 ('last_error', models.TextField(blank=True)),

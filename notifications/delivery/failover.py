@@ -219,6 +219,6 @@ def short_reason(error: TransportError | None) -> str:
         return "unreachable"
     if error.reply:
         words = error.reply.split()
-        return f"refusing service ({' '.join(words[:2])})"
+        return f"refusing service ({' '.join(words[:2])[:60]})"
     first = error.message.split(": ")[0].split(". ")[0].rstrip(".")
     return f"unreachable ({first[:150]})"
