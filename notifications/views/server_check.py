@@ -20,9 +20,9 @@ from .. import acting, exchange_basic
 from ..addresses import normalise_address
 from ..delivery import failover, lanes
 from ..exchange_basic import signs_in_with_basic_to_exchange
-from ..form_rules import SECRET_LABELS
 from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
+from ..secret_bindings import SECRET_LABELS
 from ..server_check import CheckResult, send_test_message, store_test_message
 from ..smtp_config import config_from_settings
 from ..tasks import dispatch

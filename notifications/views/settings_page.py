@@ -16,9 +16,11 @@ from identitystores.models import IdentityStore
 
 from .. import acting, acting_answers, delivery_health, exchange_basic, presets
 from ..delivery import failover, lanes
-from ..form_rules import SECRET_LABELS
-from ..forms import SECOND_FIELDS, SMTP_FIELDS, NotificationSettingsForm
+from ..form_second_server import SECOND_FIELDS
+from ..form_smtp import SMTP_FIELDS
+from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
+from ..secret_bindings import SECRET_LABELS
 from ..tasks import dispatch
 from .template_sources import notice_list
 

@@ -6,7 +6,7 @@ from django import forms
 from core.crypto import Secret
 from core.display import as_text
 from core.secrets import BoundSecret, SecretField, ignore_white_space
-from notifications.form_rules import APP_ONLY_CLIENT_SECRET, SECRETS, binding
+from notifications.secret_bindings import APP_ONLY_CLIENT_SECRET, SECRETS, binding
 
 SMTP = BoundSecret(
     ("smtp_host", "port"),
