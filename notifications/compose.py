@@ -1,7 +1,8 @@
 """Composing notification mail: templates, their context, rendering, Bcc batches, the outbox row.
 
 One place builds every message `notify` writes (change notifications, life-cycle notices,
-password-expiry warnings), so they render, fall back and address the same way.
+password-expiry warnings), so they render, fall back and address the same way. The stock
+templates are in `stock_templates.py`, the values a template may read in `template_context.py`.
 
 To:/CC: of the store get one message of their own (English, the store's default language). Every
 other recipient is in Bcc, `NOTIFICATION_BCC_BATCH` per message, one template per message (the
@@ -16,9 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
@@ -26,16 +24,16 @@ from django.template import Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils.html import escape
 
 from core.chunks import chunks
-from core.display import as_text
-from directory.models import DirectoryEvent, EventKind, Route
+from directory.models import DirectoryEvent
 from identitystores.models import IdentityStore
 
 from .expansion import Recipient
 from .models import EmailTemplate, NotificationSettings, OutgoingMessage, find_override
 from .outbox import new_message
+from .stock_templates import PARTS, load_templates
+from .template_context import event_context, recipient_context
 from .templating import (
     TemplateLimitError,
-    compile_template,
     mark_over_limit,
     over_limit,
     render,
@@ -43,35 +41,6 @@ from .templating import (
 
 logger = logging.getLogger(__name__)
 
-PARTS = ("subject", "body_text", "body_html")
-# The stock templates of each family (under templates/), part by part.
-TEMPLATE_FILES = {
-    "change": {
-        "subject": "emails/change/subject.txt",
-        "body_text": "emails/change/body.txt",
-        "body_html": "emails/change/body.html",
-    },
-    **{
-        family: {
-            "subject": f"lifecycle/email/{family}_subject.txt",
-            "body_text": f"lifecycle/email/{family}_body_text.txt",
-            "body_html": f"lifecycle/email/{family}_body_html.html",
-        }
-        for family in ("notice", "password", "digest")
-    },
-    "test": {
-        "subject": "emails/test/subject.txt",
-        "body_text": "emails/test/body.txt",
-        "body_html": "emails/test/body.html",
-    },
-}
-# The override kind (EmailTemplate.kind) of each family of notices.
-NOTICE_KIND = {
-    "notice": "lifecycle-notice",
-    "password": "password-warning",
-    "digest": "password-digest",
-    "test": "test-message",
-}
 DEFAULT_TEMPLATE = 0
 SUBJECT_MAX = 500
 
@@ -87,16 +56,6 @@ def bcc_batch_size() -> int:
     return max(1, int(getattr(django_settings, "NOTIFICATION_BCC_BATCH", 100)))
 
 
-@lru_cache(maxsize=len(TEMPLATE_FILES))
-def load_templates(family: str) -> dict[str, Template]:
-    """The stock templates of `family` ("change" or a key of NOTICE_KIND), compiled once."""
-    folder = django_settings.BASE_DIR / "templates"
-    return {
-        part: compile_template((folder / path).read_text(encoding="utf-8"))
-        for part, path in TEMPLATE_FILES[family].items()
-    }
-
-
 def render_content(templates: dict[str, Template | str], context: dict) -> Content:
     subject = " ".join(render(templates["subject"], context).split())[:SUBJECT_MAX]
     text = render(templates["body_text"], context)
@@ -108,45 +67,6 @@ def render_content(templates: dict[str, Template | str], context: dict) -> Conte
         # text): escape it explicitly, or a directory name like "<img src=…>" reaches the HTML.
         html = render("{{ text|linebreaks }}", {"text": escape(text)}, html=True)
     return Content(subject, text, html)
-
-
-def event_context(event: DirectoryEvent) -> dict:
-    """Plain values only: templates written by admins must not reach models or secrets."""
-    store = event.store
-    when = event.created or datetime.now(UTC)
-    actor = event.actor
-    requester = (
-        {"name": actor.get_full_name() or actor.get_username(), "email": actor.email}
-        if actor
-        else {"name": event.actor_name or Route(event.route).label, "email": ""}
-    )
-    obj = event.object
-    return {
-        "store": {"name": store.name},
-        "event": {
-            "kind": event.kind,
-            "action": EventKind(event.kind).label,
-            "route": Route(event.route).label,
-            "when": when.astimezone(ZoneInfo(store.time_zone)).strftime("%Y-%m-%d %H:%M %Z"),
-        },
-        "object": {
-            "name": event.object_name,
-            "email": obj.email if obj else "",
-            "kind": obj.get_kind_display() if obj else "",
-        },
-        "member": {"name": event.member_name} if event.member_name else None,
-        "requester": requester,
-        "changes": [
-            {"field": name, "old": as_text(old), "new": as_text(new)}
-            for name, (old, new) in event.changes.items()
-        ],
-    }
-
-
-def recipient_context(recipient: Recipient | None) -> dict:
-    if recipient is None:
-        return {"name": "", "email": "", "language": ""}
-    return {"name": recipient.name, "email": recipient.address, "language": recipient.language}
 
 
 class EventRenderer:

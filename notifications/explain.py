@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 from directory.models import DirectoryEvent, DirectoryObject
 
-from .expansion import LeftOut, Recipient, Trace, Why
+from .also_notify import ALSO_NOTIFY
+from .expansion import Recipient
 from .models import NotificationSettings, OutgoingMessage
-from .recipients import ALSO_NOTIFY, resolve
+from .recipient_trace import LeftOut, Trace, Why
+from .recipients import resolve
 
 SHOWN = 200  # recipients and left-out objects listed on the page; the rest are counted
 

@@ -24,9 +24,10 @@ from directory.models import (
     Route,
 )
 
-from .expansion import LeftOut, Recipient, Trace, expand
+from .expansion import Recipient, expand
 from .explain import SHOWN, Explanation, collect, describe, explain_event
 from .models import NotificationSettings
+from .recipient_trace import LeftOut, Trace
 from .recipients import store_to_cc
 
 Obj = DirectoryObject

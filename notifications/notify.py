@@ -14,9 +14,10 @@ notifications generated for the identity store are sent to these recipients"):
   directory (a temporary membership ending removes the member) would tell To:/CC: twice, once
   by the change notification and once by the notice; inside `one_store_copy()`
   (store_copy.py) they get the notice only, which names the change;
-- password-expiry warnings are personal (one user's expiry date): one message to the user. A
-  run can warn thousands, so To:/CC: get one digest per store and run instead of a copy of each
-  (`send_password_digest`): who was warned, when each password expires, the portal link.
+- password-expiry warnings (password_notices.py) are personal (one user's expiry date): one
+  message to the user. A run can warn thousands, so To:/CC: get one digest per store and run
+  instead of a copy of each (`send_password_digest`): who was warned, when each password
+  expires, the portal link.
 """
 
 from __future__ import annotations
@@ -28,17 +29,15 @@ from . import acting
 from .compose import EventRenderer, batches, bcc_batch_size, build_message
 from .expansion import DEFAULT_LANGUAGE, Recipient
 from .models import EmailTemplate, NotificationSettings, OutgoingMessage
-from .notices import (
+from .notices import LIFECYCLE_KIND, Notice, send_notice
+from .outbox import enqueue, rows_in_bulk
+from .password_notices import (
     DIGEST_KIND,
-    LIFECYCLE_KIND,
     PASSWORD_KIND,
-    Notice,
     Warned,
-    send_notice,
     send_password_digest,
     send_password_warning,
 )
-from .outbox import enqueue, rows_in_bulk
 from .provenance import record, to_cc_record
 from .recipients import resolve
 from .store_copy import one_store_copy, store_message

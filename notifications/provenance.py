@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from operator import itemgetter
 
-from .expansion import Recipient, Why
+from .expansion import Recipient
+from .recipient_trace import Why
 
 PATHS_KEPT = 5
 _WHY = itemgetter(3)  # Recipient.why, read without a Python-level call per recipient

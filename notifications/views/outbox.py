@@ -13,7 +13,7 @@ from core import confirm
 from core.list_filters import page_of
 from identitystores.access import get_store_for_admin
 
-from .. import delivery_health, outbox
+from .. import delivery_health, outbox_actions
 from ..delivery import lanes
 from ..models import OutgoingMessage
 from ..outbox_filters import OutboxFilter
@@ -80,14 +80,14 @@ def _act(request: HttpRequest, store) -> HttpResponse:
         return _restore(request, store, ids, back)
     if not confirm.confirmed(request):
         return _ask_delete(request, store, ids, back)
-    count = outbox.delete_messages(store, request.user, ids)
+    count = outbox_actions.delete_messages(store, request.user, ids)
     messages.success(request, f"{_messages(count)} deleted.")
     undo = ",".join(str(pk) for pk in ids[:UNDO_LIMIT])
     return redirect(f"{back}{'&' if '?' in back else '?'}undo={undo}")
 
 
 def _restore(request: HttpRequest, store, ids: list[int], back: str) -> HttpResponse:
-    count = outbox.restore_messages(store, request.user, ids)
+    count = outbox_actions.restore_messages(store, request.user, ids)
     if count:
         messages.success(request, f"{_messages(count)} restored.")
     else:
@@ -104,12 +104,14 @@ def _undo_ids(request: HttpRequest, store) -> list[int]:
     if not ids:
         return []
     return list(
-        outbox.restorable(store).filter(pk__in=ids[:UNDO_LIMIT]).values_list("pk", flat=True)
+        outbox_actions.restorable(store)
+        .filter(pk__in=ids[:UNDO_LIMIT])
+        .values_list("pk", flat=True)
     )
 
 
 def _send(request: HttpRequest, store, ids: list[int], back: str) -> HttpResponse:
-    count = outbox.send_now(store, request.user, ids)
+    count = outbox_actions.send_now(store, request.user, ids)
     if count:
         messages.success(request, f"{_messages(count)} queued to be sent now.")
     else:

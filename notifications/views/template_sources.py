@@ -15,9 +15,10 @@ from django.urls import reverse
 from directory.models import DirectoryEvent, EventKind
 from identitystores.models import IdentityStore
 
-from ..compose import NOTICE_KIND, event_context, load_templates, recipient_context
 from ..models import NOTICE_CHOICES, NOTICE_KINDS, EmailTemplate, OutgoingMessage
 from ..models.templates import ANY_CHANGE
+from ..stock_templates import NOTICE_KIND, load_templates
+from ..template_context import event_context, recipient_context
 from ..templating import sample_context
 
 RECENT = 10  # real events or notices offered for Preview

@@ -206,7 +206,7 @@ def test_a_run_killed_before_its_digest_lists_every_warning_on_the_rerun(
 
 
 def test_it_splits_a_long_digest_into_parts(group, desk, make_object, monkeypatch):
-    monkeypatch.setattr("notifications.notices.DIGEST_LINES", 2)
+    monkeypatch.setattr("notifications.password_notices.DIGEST_LINES", 2)
     for name in ("Ann", "Ben", "Cal"):
         user(make_object, name, at(2026, 3, 12, 9))
     run(group.store)
