@@ -1,10 +1,8 @@
 """Directory pages of a store: browse and search objects, edit attributes, members, owners and
-managers. Every change goes through `directory.changes` (route "Admin Center"), so it notifies."""
+managers (the forms of the object page and the change each makes are in `object_actions.py`).
+Every change goes through `directory.changes` (route "Admin Center"), so it notifies."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,19 +17,11 @@ from identitystores import credentials
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
 
-from . import changes, removals
+from . import removals
 from .changes import Actor, ChangeError
-from .forms import (
-    ManagerForm,
-    MemberForm,
-    OwnerForm,
-    PrimaryManagerForm,
-    PrimaryOwnerForm,
-    SearchForm,
-    attributes_form,
-)
-from .lookup import reference_for
+from .forms import SearchForm
 from .models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership, Route
+from .object_actions import ACTIONS, apply_action
 from .views_create import can_create
 from .views_delete import DELETE_DETAIL, delete_question
 
@@ -70,67 +60,6 @@ def directory_list(request: HttpRequest, store_id: int) -> HttpResponse:
     return render(request, "directory/list.html", context)
 
 
-@dataclass(frozen=True)
-class Action:
-    """One form on the object page: which kinds show it and the change it makes."""
-
-    kinds: tuple[str, ...]
-    form: Callable
-    apply: Callable
-
-
-def _attributes(obj, form, actor):
-    return changes.update_attributes(obj, actor, **form.cleaned_data)
-
-
-ACTIONS: dict[str, Action] = {
-    "attributes": Action(tuple(Kind), lambda obj, data: attributes_form(obj, data), _attributes),
-    "add_member": Action(
-        (Kind.GROUP,),
-        lambda obj, data: MemberForm(data, store_id=obj.store_id, prefix="member"),
-        lambda obj, form, actor: changes.add_member(obj, form.cleaned_data["reference"], actor),
-    ),
-    "set_owner": Action(
-        (Kind.GROUP,),
-        lambda obj, data: PrimaryOwnerForm(
-            data,
-            store_id=obj.store_id,
-            prefix="powner",
-            initial={"reference": reference_for(obj.primary_owner)},
-        ),
-        lambda obj, form, actor: changes.set_primary_owner(
-            obj, form.cleaned_data["reference"], actor
-        ),
-    ),
-    "add_owner": Action(
-        (Kind.GROUP,),
-        lambda obj, data: OwnerForm(data, store_id=obj.store_id, prefix="owner"),
-        lambda obj, form, actor: changes.add_additional_owner(
-            obj, form.cleaned_data["reference"], actor, dont_notify=form.cleaned_data["dont_notify"]
-        ),
-    ),
-    "set_manager": Action(
-        (Kind.USER,),
-        lambda obj, data: PrimaryManagerForm(
-            data,
-            store_id=obj.store_id,
-            prefix="pmanager",
-            initial={"reference": reference_for(obj.primary_manager)},
-        ),
-        lambda obj, form, actor: changes.set_primary_manager(
-            obj, form.cleaned_data["reference"], actor
-        ),
-    ),
-    "add_manager": Action(
-        (Kind.USER,),
-        lambda obj, data: ManagerForm(data, store_id=obj.store_id, prefix="manager"),
-        lambda obj, form, actor: changes.add_additional_manager(
-            obj, form.cleaned_data["reference"], actor
-        ),
-    ),
-}
-
-
 @require_http_methods(["GET", "POST"])
 def directory_object(request: HttpRequest, store_id: int, object_id: int) -> HttpResponse:
     store = get_store_for_admin(request, store_id)
@@ -148,20 +77,10 @@ def directory_object(request: HttpRequest, store_id: int, object_id: int) -> Htt
         if action not in forms:
             return HttpResponseBadRequest("Unknown action.")
         form = forms[action] = ACTIONS[action].form(obj, request.POST)
-        if form.is_valid() and _apply(ACTIONS[action], obj, form, actor):
+        if form.is_valid() and apply_action(ACTIONS[action], obj, form, actor):
             messages.success(request, "Saved. Notifications follow the store's recipient rules.")
             return redirect("directory:object", store.pk, obj.pk)
     return render(request, "directory/object.html", _object_context(request, obj, forms))
-
-
-def _apply(action: Action, obj: DirectoryObject, form, actor: Actor) -> bool:
-    try:
-        action.apply(obj, form, actor)
-    except ChangeError as exc:
-        field = exc.field if exc.field in form.fields else None
-        form.add_error(field or ("reference" if "reference" in form.fields else None), exc.message)
-        return False
-    return True
 
 
 def _remove(request: HttpRequest, obj: DirectoryObject, action: str, actor: Actor) -> HttpResponse:

@@ -1,11 +1,12 @@
-"""Client secrets that are about to expire: the directory connection's (Entra ID app
-registration) and the SMTP OAuth one of the Notifications page.
+"""The daily task that mails a store's To/CC before a client secret expires: the directory
+connection's (Entra ID app registration) or the SMTP OAuth one of the Notifications page.
 
 A secret that expires stops sync, write-back, sign-in or mail without warning, so the store's
-Notifications and Directory connection pages show a banner from `BANNER_DAYS` before, and the
-daily task mails the store's To/CC `THRESHOLDS` days before. Each threshold is mailed once per
-expiry date (a `SecretWarning` row, unique, written in the same transaction as the mail's outbox
-rows), so a rerun the same day, or a worker that runs the task twice, sends nothing more.
+Notifications and Directory connection pages show a banner (`secret_banners.py`), and this task
+mails the store's To/CC `THRESHOLDS` days before (`expiring_secrets.py`). Each threshold is
+mailed once per expiry date (a `SecretWarning` row, unique, written in the same transaction as
+the mail's outbox rows), so a rerun the same day, or a worker that runs the task twice, sends
+nothing more.
 
 The directory secret's date is read from the app registration (`passwordCredentials`, when the
 app has Application.Read.All) and replaces the typed one; otherwise the typed date is used. The
@@ -17,111 +18,28 @@ notification settings, and mails through `notifications.notify`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date
 
 from celery import shared_task
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from entrasync.app_registration import secret_end_date, token_endpoint_connection
 from entrasync.models import EntraConnection, SecretWarning
-from identitystores.access import stores_for
 from identitystores.models import IdentityStore
 from notifications.models import NotificationSettings
 from notifications.notify import Notice, send_notice, settings_for
 
+from .expiring_secrets import (
+    THRESHOLDS,
+    ExpiringSecret,
+    describe,
+    in_days,
+    secrets_of,
+    uses_oauth_secret,
+)
+
 log = logging.getLogger(__name__)
-THRESHOLDS = (30, 7, 1)
-BANNER_DAYS = max(THRESHOLDS)
-BANNER_PAGES = {"notifications:settings", "entrasync:connection"}
-Secret = SecretWarning.Secret
-
-
-@dataclass(frozen=True)
-class ExpiringSecret:
-    secret: str
-    label: str  # "The client secret of the Entra ID directory connection"
-    where: str  # where a new one is entered
-    expires: date
-
-    def days_left(self, today: date) -> int:
-        return (self.expires - today).days
-
-
-def secrets_of(store: IdentityStore) -> list[ExpiringSecret]:
-    """The store's secrets that have a known expiry date."""
-    found = []
-    conn = EntraConnection.objects.filter(store=store).first()
-    if conn is not None and conn.secret_expires:
-        found.append(
-            ExpiringSecret(
-                Secret.DIRECTORY,
-                "The client secret of the Entra ID directory connection",
-                "the Directory connection page",
-                conn.secret_expires,
-            )
-        )
-    smtp = NotificationSettings.objects.filter(store=store).first()
-    if smtp is not None and uses_oauth_secret(smtp) and smtp.client_secret_expires:
-        found.append(
-            ExpiringSecret(
-                Secret.SMTP_OAUTH,
-                "The SMTP OAuth Client Secret",
-                "the Notifications page",
-                smtp.client_secret_expires,
-            )
-        )
-    return found
-
-
-def uses_oauth_secret(smtp: NotificationSettings) -> bool:
-    return bool(
-        smtp.use_smtp_auth
-        and smtp.auth_type == NotificationSettings.AuthType.OAUTH2
-        and smtp.client_secret
-    )
-
-
-def describe(item: ExpiringSecret, today: date) -> str:
-    """ "… expires on 2026-12-09 (in 7 days)", or "expired on …" once past."""
-    days = item.days_left(today)
-    if days < 0:
-        return f"{item.label} expired on {item.expires:%Y-%m-%d} ({-days} {_days(-days)} ago)."
-    return f"{item.label} expires on {item.expires:%Y-%m-%d} ({_when(days)})."
-
-
-def _when(days: int) -> str:
-    return "today" if days == 0 else f"in {days} {_days(days)}"
-
-
-def _days(n: int) -> str:
-    return "day" if n == 1 else "days"
-
-
-def banners(store: IdentityStore, today: date) -> list[str]:
-    return [
-        f"{describe(item, today)} Create a new secret in the app registration and enter it on "
-        f"{item.where}."
-        for item in secrets_of(store)
-        if item.days_left(today) <= BANNER_DAYS
-    ]
-
-
-def secret_banners(request: HttpRequest) -> dict:
-    """Context processor: the banners of the store whose Notifications or Directory connection
-    page this is — only for an admin of that store."""
-    match = getattr(request, "resolver_match", None)
-    if match is None or match.view_name not in BANNER_PAGES:
-        return {}
-    store = stores_for(request.user).filter(pk=match.kwargs.get("store_id")).first()
-    if store is None:
-        return {}
-    return {"secret_banners": banners(store, timezone.localdate())}
-
-
-# -- the daily task ---------------------------------------------------------------------------
 
 
 def refresh_directory_date(conn: EntraConnection) -> None:
@@ -183,7 +101,7 @@ def _warn_once(store, settings, item: ExpiringSecret, threshold: int, today: dat
 def notice_for(store: IdentityStore, item: ExpiringSecret, today: date) -> Notice:
     days = item.days_left(today)
     return Notice(
-        subject=f"{store.name}: a client secret expires {_when(days)}",
+        subject=f"{store.name}: a client secret expires {in_days(days)}",
         headline=describe(item, today),
         details=[
             ("Secret", item.label.removeprefix("The ")),

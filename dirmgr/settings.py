@@ -81,7 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "catcher.context_processors.mailbox",
                 "dirmgr.context_processors.live_refresh",
-                "dirmgr.secret_expiry.secret_banners",
+                "dirmgr.secret_banners.secret_banners",
             ],
         },
     },

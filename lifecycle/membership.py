@@ -7,9 +7,9 @@ Phases, in this order, each over the rows due at the store's today:
 4. ends due: join → remove, leave → add back;
 5. attestation reminders, then 6. attestation removals (`attestation`).
 
-Notices follow the store's Membership Lifecycle options: On joining group, On leaving group,
-X days before the user leaves (also for attestation removals). "On leaving group" covers
-attestation removals too: the schedule removes the user from the group.
+Notices follow the store's Membership Lifecycle options (`membership_notices`): On joining
+group, On leaving group, X days before the user leaves (also for attestation removals). "On
+leaving group" covers attestation removals too: the schedule removes the user from the group.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from directory import changes
-from notifications.notify import Notice, send_notice
 
 from . import attestation
 from .claims import claim, due_ids, is_member, save_note, start_phases
+from .membership_notices import joined, left, skipped
 from .models import State, TemporaryMembership
 from .reminders import (
     claim_reminder,
@@ -75,16 +75,7 @@ def skip_window(run: Run, pk: int) -> None:
     save_note(item, "Skipped: the schedule did not run in the period.")
     run.skip(text)
     run.counts["skipped"] += 1
-    wants = run.settings is not None and (run.settings.ml_on_join or run.settings.ml_on_leave)
-    notice = Notice(
-        f"Temporary membership not applied: {item.group.name}",
-        f"The temporary membership change of {item.user.name} in the group {item.group.name} "
-        f"was not applied: its whole period passed before the schedule ran.",
-        _details(item, run),
-    )
-    run.counts["messages"] += send_notice(
-        run.store, run.settings, notice, {item.user} if wants else set()
-    )
+    skipped(run, item)
 
 
 @transaction.atomic
@@ -97,11 +88,11 @@ def start(run: Run, pk: int) -> None:
     member = is_member(item.group_id, item.user_id)
     if item.action == JOIN and not member:
         changes.add_member(item.group, item.user, run.actor)
-        _joined(run, item)
+        joined(run, item)
     elif item.action == LEAVE and member:
         _note_missed_reminder(run, item)
         changes.remove_member(item.group, item.user, run.actor)
-        _left(run, item)
+        left(run, item)
     else:
         run.counts["unchanged"] += 1
         item.start_applied = False
@@ -141,10 +132,10 @@ def end(run: Run, pk: int) -> None:
     if item.action == JOIN and member:
         _note_missed_reminder(run, item)
         changes.remove_member(item.group, item.user, run.actor)
-        _left(run, item)
+        left(run, item)
     elif item.action == LEAVE and not member:
         changes.add_member(item.group, item.user, run.actor)
-        _joined(run, item)
+        joined(run, item)
     else:
         run.counts["unchanged"] += 1
         save_note(
@@ -153,40 +144,6 @@ def end(run: Run, pk: int) -> None:
             if item.action == JOIN
             else "Already back in the group at the end: nothing to add.",
         )
-
-
-def _joined(run: Run, item: TemporaryMembership) -> None:
-    _changed(run, item, "added", "to", bool(run.settings and run.settings.ml_on_join))
-
-
-def _left(run: Run, item: TemporaryMembership) -> None:
-    _changed(run, item, "removed", "from", bool(run.settings and run.settings.ml_on_leave))
-
-
-def _changed(run: Run, item: TemporaryMembership, verb: str, to: str, wanted: bool) -> None:
-    """Count the change and, if the store's option asks for it, tell the user and the admins."""
-    run.counts["applied"] += 1
-    if not wanted:
-        return
-    notice = Notice(
-        f"{item.user.name} was {verb} {to} {item.group.name}",
-        f"The Membership Life Cycle schedule {verb} {item.user.name} {to} the group "
-        f"{item.group.name}.",
-        _details(item, run),
-    )
-    run.counts["messages"] += send_notice(run.store, run.settings, notice, {item.user})
-
-
-def _details(item: TemporaryMembership, run: Run) -> list[tuple[str, str]]:
-    details = [
-        ("Group", item.group.name),
-        ("Change", item.get_action_display()),
-        ("Period", f"{item.start_date} to {item.end_date}"),
-    ]
-    if item.requested_by_id and item.requested_by_id != item.user_id:
-        details.append(("Requested by", item.requested_by.name))
-    details.append(("Applied on", run.today.isoformat()))
-    return details
 
 
 def _note_missed_reminder(run: Run, item: TemporaryMembership) -> None:

@@ -22,7 +22,7 @@ from datetime import datetime
 from django.conf import settings as django_settings
 from django.db.models import F, prefetch_related_objects
 
-from core import destinations
+from core import destination_rules, destinations
 
 from .models import ActingTrust, NotificationSettings, OutgoingMessage
 
@@ -58,7 +58,9 @@ def uses_acting_credentials(store_settings: NotificationSettings | None) -> bool
 
 def operator_allows(destination: Destination) -> bool:
     """`DIRMGR_ACTING_CREDENTIALS_HOSTS` lists it (every address a name resolves to must match)."""
-    rules = [destinations.parse_rule(r) for r in django_settings.DIRMGR_ACTING_CREDENTIALS_HOSTS]
+    rules = [
+        destination_rules.parse_rule(r) for r in django_settings.DIRMGR_ACTING_CREDENTIALS_HOSTS
+    ]
     if not rules:
         return False
     host, port = destination.host, destination.port

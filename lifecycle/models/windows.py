@@ -1,5 +1,6 @@
-"""The dated rows the life-cycle schedules act on: temporary memberships, attestation removal
-marks, and temporary additional owners and managers.
+"""The dated windows the life-cycle schedules act on: temporary memberships and temporary
+additional owners and managers (attestation removal marks, which share their states, are in
+`attestation.py`).
 
 Dates are calendar dates in the store's time zone ("today" is the store's today). Every row
 carries its own progress (`state`, `reminded_for`), changed in the same transaction as the
@@ -111,33 +112,6 @@ class TemporaryMembership(Window):
             if obj is not None and obj.store_id != self.store_id:
                 errors[name] = "This object belongs to another identity store."
         return errors
-
-
-class AttestationRemoval(models.Model):
-    """Group attestation marked a member for removal on a date (the member inactive period)."""
-
-    store = models.ForeignKey(
-        "identitystores.IdentityStore", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    group = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey(DirectoryObject, on_delete=models.CASCADE, related_name="+")
-    remove_on = models.DateField("Remove on")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
-    reminded_for = models.DateField(null=True, blank=True)
-    note = models.CharField(max_length=300, blank=True)
-    created = models.DateTimeField(default=timezone.now)
-    updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["remove_on", "id"]
-        indexes = [models.Index(fields=["store", "state", "remove_on"], name="lc_ar_due")]
-
-    def __str__(self) -> str:
-        return f"{self.member} leaves {self.group} on {self.remove_on}"
-
-    @property
-    def removal_date(self) -> date:
-        return self.remove_on
 
 
 class TemporaryManagedBy(Window):

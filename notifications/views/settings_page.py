@@ -22,7 +22,7 @@ from ..forms import NotificationSettingsForm
 from ..models import NotificationSettings
 from ..secret_bindings import SECRET_LABELS
 from ..tasks import dispatch
-from .template_sources import notice_list
+from .notice_list import notice_list
 
 
 def settings_for(store: IdentityStore) -> NotificationSettings:

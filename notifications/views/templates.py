@@ -3,7 +3,6 @@ or a recent real event or notice of the store (template_sources)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -17,38 +16,8 @@ from identitystores.access import get_store_for_admin
 from .. import template_undo
 from ..compose import Content, render_content
 from ..models import NOTICE_KINDS, EmailTemplate
+from ..template_forms import EmailTemplateForm, PreviewSourceForm
 from . import template_sources
-
-
-class EmailTemplateForm(forms.ModelForm):
-    class Meta:
-        model = EmailTemplate
-        fields = ["kind", "language", "subject", "body_text", "body_html"]
-        widgets = {
-            "body_text": forms.Textarea(attrs={"rows": 12}),
-            "body_html": forms.Textarea(attrs={"rows": 12}),
-        }
-        help_texts = {
-            "language": "The recipient's language picks the template; English is the fallback.",
-            "body_html": "Optional: left empty, the text body is sent as HTML too.",
-        }
-
-    def clean(self):
-        cleaned = super().clean()
-        taken = (
-            EmailTemplate.objects.filter(
-                store_id=self.instance.store_id,
-                kind=cleaned.get("kind"),
-                language=cleaned.get("language"),
-            )
-            .exclude(pk=self.instance.pk)
-            .exists()
-        )
-        if taken:
-            self.add_error(
-                "language", "This store already has a template for this event and language."
-            )
-        return cleaned
 
 
 def template_list(request: HttpRequest, store_id: int) -> HttpResponse:
@@ -62,16 +31,6 @@ def template_list(request: HttpRequest, store_id: int) -> HttpResponse:
         "store_nav": "directory_objects",
     }
     return render(request, "directory/email_templates.html", context)
-
-
-class PreviewSourceForm(forms.Form):
-    """Which data Preview renders the draft with."""
-
-    source = forms.ChoiceField(label="Preview with", required=False)
-
-    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["source"].choices = choices
 
 
 @require_http_methods(["GET", "POST"])

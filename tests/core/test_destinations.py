@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from core import destinations
+from core import destination_rules
 from core.destinations import DestinationRefused, check
 
 REFUSED = [
@@ -84,9 +84,9 @@ def test_allowed_names_decide_even_before_the_name_resolves(settings):
 
 
 def test_it_parses_rules():
-    assert destinations.parse_rule("10.0.0.0/8:25").port == 25
-    assert destinations.parse_rule("[2001:db8::/32]:587").port == 587
-    assert destinations.parse_rule("2001:db8::/32").port is None
-    assert destinations.parse_rule("SMTP.office365.com.:587").host == "smtp.office365.com"
+    assert destination_rules.parse_rule("10.0.0.0/8:25").port == 25
+    assert destination_rules.parse_rule("[2001:db8::/32]:587").port == 587
+    assert destination_rules.parse_rule("2001:db8::/32").port is None
+    assert destination_rules.parse_rule("SMTP.office365.com.:587").host == "smtp.office365.com"
     with pytest.raises(ImproperlyConfigured):
-        destinations.parse_rule("smtp.office365.com:smtp")
+        destination_rules.parse_rule("smtp.office365.com:smtp")

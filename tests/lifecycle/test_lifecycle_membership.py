@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from directory.models import DirectoryEvent, EventKind, GroupMembership
 from identitystores.models import AuditEntry
-from lifecycle import membership
+from lifecycle import membership_notices
 from lifecycle.jobs import MEMBERSHIP, run_job
 from lifecycle.models import AttestationRemoval, JobRun, State, TemporaryMembership
 from notifications.models import OutgoingMessage
@@ -332,7 +332,7 @@ def test_it_rolls_back_an_item_that_fails_half_way_and_applies_it_on_the_rerun(
     users = [make_object("user", f"U{i}", f"u{i}@contoso.test") for i in range(4)]
     for user in users:
         temporary(mail.store, club, user, date(2026, 3, 2), date(2026, 3, 9))
-    real = membership.send_notice
+    real = membership_notices.send_notice
     calls = []
 
     def failing_third(*args, **kwargs):
@@ -341,7 +341,7 @@ def test_it_rolls_back_an_item_that_fails_half_way_and_applies_it_on_the_rerun(
             raise RuntimeError("worker killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(membership, "send_notice", failing_third)
+    monkeypatch.setattr(membership_notices, "send_notice", failing_third)
     with pytest.raises(RuntimeError):
         run(mail.store, at(2026, 3, 2))
     # The third user's change happened before the failure, in the same transaction: undone.
@@ -349,7 +349,7 @@ def test_it_rolls_back_an_item_that_fails_half_way_and_applies_it_on_the_rerun(
     assert TemporaryMembership.objects.filter(state=State.ACTIVE).count() == 2
     assert JobRun.objects.get().error == "RuntimeError: worker killed"
 
-    monkeypatch.setattr(membership, "send_notice", real)
+    monkeypatch.setattr(membership_notices, "send_notice", real)
     run(mail.store, at(2026, 3, 2))
     assert all(member(club, u) for u in users)
     assert OutgoingMessage.objects.filter(kind="lifecycle").count() == 4

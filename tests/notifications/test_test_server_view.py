@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import destinations
+from core import destination_rules
 from identitystores.models import AuditEntry
 
 URL = "/identity-stores/{}/configurations/notifications/test-server/"
@@ -99,10 +99,10 @@ def test_it_honours_the_denied_destinations_setting(alice_client, contoso, setti
 
 
 def test_it_parses_allowed_destination_rules():
-    assert destinations.parse_rule("10.0.0.0/8:25").port == 25
-    assert destinations.parse_rule("[2001:db8::/32]:587").port == 587
-    assert destinations.parse_rule("2001:db8::/32").port is None
-    assert destinations.parse_rule("smtp.office365.com:587").host == "smtp.office365.com"
+    assert destination_rules.parse_rule("10.0.0.0/8:25").port == 25
+    assert destination_rules.parse_rule("[2001:db8::/32]:587").port == 587
+    assert destination_rules.parse_rule("2001:db8::/32").port is None
+    assert destination_rules.parse_rule("smtp.office365.com:587").host == "smtp.office365.com"
 
 
 def test_it_limits_how_often_an_admin_can_press_it(alice_client, contoso, closed_port):
