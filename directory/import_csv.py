@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from .changes import EDITABLE
-from .importing import Row, RowError, parse_value
+from .import_rows import Row, RowError, parse_value
 from .models import DirectoryObject
 
 Kind = DirectoryObject.Kind

@@ -13,7 +13,7 @@ from typing import BinaryIO
 import ldif
 
 from .import_csv import CheckedLines
-from .importing import Row, RowError
+from .import_rows import Row, RowError
 from .models import DirectoryObject
 
 Kind = DirectoryObject.Kind

@@ -1,10 +1,11 @@
 """Bulk import of users, contacts, groups and their relations from CSV or LDIF.
 
-Rows are read into one shape (`Row`), then applied in two passes so rows may refer to objects
-defined further down: first every object (created, or updated when it already exists), then the
-relations (manager, owners, members). Each row is applied in its own savepoint: a bad row is
-rejected with a reason and never stops or partly applies another. A row whose relations cannot
-all be resolved gets none of them applied (its object stays, the report says why).
+Rows are read into one shape (`import_rows.Row`) by `import_csv` or `import_ldif`, then applied
+in two passes so rows may refer to objects defined further down: first every object (created, or
+updated when it already exists), then the relations (manager, owners, members). Each row is
+applied in its own savepoint: a bad row is rejected with a reason and never stops or partly
+applies another. A row whose relations cannot all be resolved gets none of them applied (its
+object stays, the report says why).
 
 Changes go through the change services (route "Management Shell"), so they are recorded as
 events and in the store history; notifications are sent only when asked for (`notify=True`): a
@@ -14,69 +15,16 @@ bulk load mailing every To:/CC: recipient once per row is rarely what an admin w
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 
 from identitystores.models import IdentityStore
 
 from . import changes
 from .changes import Actor, ChangeError
+from .import_rows import Report, Row, RowError
 from .lookup import AmbiguousReference, find_object
 from .models import DirectoryObject, GroupMembership
-
-TRUE = {"1", "true", "yes", "y", "on"}
-FALSE = {"0", "false", "no", "n", "off"}
-
-
-class RowError(Exception):
-    """A row that cannot be imported; the message says why, in the admin's words."""
-
-
-@dataclass
-class Row:
-    number: int
-    label: str
-    kind: str = ""
-    values: dict = field(default_factory=dict)
-    dn: str = ""
-    manager: str = ""
-    owner: str = ""
-    additional_owners: list[str] = field(default_factory=list)
-    members: list[str] = field(default_factory=list)
-    error: str = ""
-    pk: int | None = None
-
-
-@dataclass
-class Report:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    relations: int = 0
-    rejected: list[tuple[Row, str]] = field(default_factory=list)
-
-    def reject(self, row: Row, reason: str) -> None:
-        self.rejected.append((row, reason))
-
-
-def parse_value(name: str, raw: str):
-    """A text value for attribute `name` as the model stores it ("" clears a nullable one)."""
-    field = DirectoryObject._meta.get_field(name)
-    if raw == "" and field.null:
-        return None
-    if isinstance(field, models.BooleanField):
-        if raw.lower() not in TRUE | FALSE:
-            raise RowError(f"{name} must be true or false, not {raw!r}.")
-        return raw.lower() in TRUE
-    try:
-        return field.to_python(raw)
-    except ValidationError as exc:
-        raise RowError(f"{name}: {' '.join(exc.messages)}") from exc
-
-
-# --- Applying ---------------------------------------------------------------------------------
 
 
 class Importer:

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from directory import changes
 from directory.changes import EDITABLE, ChangeError
-from directory.importing import RowError, parse_value
+from directory.import_rows import RowError, parse_value
 from directory.models import DirectoryObject
 
 from ._directory_args import actor_named, object_named, store_named

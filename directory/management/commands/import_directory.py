@@ -26,7 +26,8 @@ from tqdm import tqdm
 from directory.changes import Actor
 from directory.import_csv import read_csv
 from directory.import_ldif import read_ldif
-from directory.importing import Importer, Report, RowError
+from directory.import_rows import Report, RowError
+from directory.importing import Importer
 from directory.models import Route
 
 from ._directory_args import actor_named, store_named
