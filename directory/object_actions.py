@@ -39,50 +39,44 @@ def _attributes(obj, form, actor):
     return changes.update_attributes(obj, actor, **form.cleaned_data)
 
 
+def _reference_action(kind: str, form_class, prefix: str, change: Callable, shown: str = ""):
+    """A form that names one object (`reference`) and hands it to `change`; `shown` is the
+    object's field whose current value the form starts with (a primary owner or manager)."""
+
+    def form(obj, data):
+        initial = {"reference": reference_for(getattr(obj, shown))} if shown else None
+        return form_class(data, store_id=obj.store_id, prefix=prefix, initial=initial)
+
+    return Action(
+        (kind,), form, lambda obj, form, actor: change(obj, form.cleaned_data["reference"], actor)
+    )
+
+
+def _add_owner(obj, form, actor):
+    reference, dont_notify = form.cleaned_data["reference"], form.cleaned_data["dont_notify"]
+    return changes.add_additional_owner(obj, reference, actor, dont_notify=dont_notify)
+
+
 ACTIONS: dict[str, Action] = {
     "attributes": Action(tuple(Kind), lambda obj, data: attributes_form(obj, data), _attributes),
-    "add_member": Action(
-        (Kind.GROUP,),
-        lambda obj, data: MemberForm(data, store_id=obj.store_id, prefix="member"),
-        lambda obj, form, actor: changes.add_member(obj, form.cleaned_data["reference"], actor),
-    ),
-    "set_owner": Action(
-        (Kind.GROUP,),
-        lambda obj, data: PrimaryOwnerForm(
-            data,
-            store_id=obj.store_id,
-            prefix="powner",
-            initial={"reference": reference_for(obj.primary_owner)},
-        ),
-        lambda obj, form, actor: changes.set_primary_owner(
-            obj, form.cleaned_data["reference"], actor
-        ),
+    "add_member": _reference_action(Kind.GROUP, MemberForm, "member", changes.add_member),
+    "set_owner": _reference_action(
+        Kind.GROUP, PrimaryOwnerForm, "powner", changes.set_primary_owner, shown="primary_owner"
     ),
     "add_owner": Action(
         (Kind.GROUP,),
         lambda obj, data: OwnerForm(data, store_id=obj.store_id, prefix="owner"),
-        lambda obj, form, actor: changes.add_additional_owner(
-            obj, form.cleaned_data["reference"], actor, dont_notify=form.cleaned_data["dont_notify"]
-        ),
+        _add_owner,
     ),
-    "set_manager": Action(
-        (Kind.USER,),
-        lambda obj, data: PrimaryManagerForm(
-            data,
-            store_id=obj.store_id,
-            prefix="pmanager",
-            initial={"reference": reference_for(obj.primary_manager)},
-        ),
-        lambda obj, form, actor: changes.set_primary_manager(
-            obj, form.cleaned_data["reference"], actor
-        ),
+    "set_manager": _reference_action(
+        Kind.USER,
+        PrimaryManagerForm,
+        "pmanager",
+        changes.set_primary_manager,
+        shown="primary_manager",
     ),
-    "add_manager": Action(
-        (Kind.USER,),
-        lambda obj, data: ManagerForm(data, store_id=obj.store_id, prefix="manager"),
-        lambda obj, form, actor: changes.add_additional_manager(
-            obj, form.cleaned_data["reference"], actor
-        ),
+    "add_manager": _reference_action(
+        Kind.USER, ManagerForm, "manager", changes.add_additional_manager
     ),
 }
 

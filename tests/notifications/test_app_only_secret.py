@@ -4,7 +4,7 @@ of the tenant — so changing the From address needs the secret typed again."""
 import pytest
 
 from notifications.models import NotificationSettings
-from tests.notifications.test_notifications_page import URL
+from tests.support.notifications_page import URL, field_html
 
 GRAPH = {
     "smtp_host": "127.0.0.1",
@@ -40,8 +40,7 @@ def test_it_asks_for_the_secret_again_when_the_from_address_changes(alice_client
     assert post(alice_client, contoso, data, client_secret=SECRET).status_code == 302
     response = post(alice_client, contoso, data, from_email="ceo@contoso.test")
     assert response.status_code == 200
-    field = response.content.decode().split('id="field-client_secret"', 1)[1].split("</div>")[0]
-    assert "The From email address changed" in field
+    assert "The From email address changed" in field_html(response, "client_secret")
     assert saved(contoso).from_email == "notify@contoso.test"
     response = post(
         alice_client, contoso, data, from_email="ceo@contoso.test", client_secret=SECRET

@@ -5,13 +5,13 @@ explains a bad limit next to its field."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from identitystores.models import IdentityStore, StoreRole
+from identitystores.models import IdentityStore
 from notifications.models import NotificationSettings, OutgoingMessage, SendLane
+from tests.support.browser import sign_in, store_admin
 from tests.support.outbox import make_row
 
 pytestmark = pytest.mark.browser
@@ -31,13 +31,8 @@ def signed_in(page: Page, live_server, transactional_db):
     )
     for subject in ("Ann joined Sales", "Ben left Sales", "Carl joined Support"):
         make_row(settings, subject, status=OutgoingMessage.Status.QUEUED)
-    user = get_user_model().objects.create_user("alice", "alice@contoso.test", PASSWORD)
-    StoreRole.objects.create(user=user, store=store)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Identity Stores")).to_be_visible()
+    store_admin(store, PASSWORD)
+    sign_in(page, live_server.url, PASSWORD)
     return page, store, live_server.url + reverse("notifications:outbox", args=[store.pk])
 
 

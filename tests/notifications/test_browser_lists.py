@@ -3,14 +3,14 @@ the Outbox, open a row, watch its status change without a reload, read History g
 and filter it."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from identitystores import audit
-from identitystores.models import IdentityStore, StoreRole
+from identitystores.models import IdentityStore
 from notifications.models import NotificationSettings, OutgoingMessage
+from tests.support.browser import sign_in, store_admin
 from tests.support.outbox import make_row
 
 pytestmark = pytest.mark.browser
@@ -28,13 +28,8 @@ def signed_in(request, page: Page, live_server, transactional_db, settings):
     mail = NotificationSettings.objects.create(
         store=store, smtp_host="127.0.0.1", from_email="directory@contoso.test"
     )
-    user = get_user_model().objects.create_user("alice", "alice@contoso.test", PASSWORD)
-    StoreRole.objects.create(user=user, store=store)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Identity Stores")).to_be_visible()
+    user = store_admin(store, PASSWORD)
+    sign_in(page, live_server.url, PASSWORD)
     return page, live_server.url, mail, user, request.param
 
 

@@ -5,14 +5,14 @@ next warning the schedule sends uses it."""
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from directory.models import DirectoryObject
-from identitystores.models import IdentityStore, Portal, StoreRole
+from identitystores.models import IdentityStore, Portal
 from lifecycle.jobs import PASSWORD_EXPIRY, run_job
 from lifecycle.models import PasswordExpiryGroup
 from notifications.models import EmailTemplate, NotificationSettings, OutgoingMessage
+from tests.support.browser import sign_in, store_admin
 from tests.support.lifecycle_helpers import at
 
 pytestmark = pytest.mark.browser
@@ -44,13 +44,8 @@ def store(transactional_db):
 
 @pytest.fixture
 def signed_in(page: Page, live_server, store):
-    user = get_user_model().objects.create_user("alice", "alice@contoso.test", PASSWORD)
-    StoreRole.objects.create(user=user, store=store)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Identity Stores")).to_be_visible()
+    store_admin(store, PASSWORD)
+    sign_in(page, live_server.url, PASSWORD)
     return store
 
 

@@ -2,12 +2,12 @@
 Cancel keeps everything, Delete removes the selected messages; nothing selected only warns."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from identitystores.models import IdentityStore, StoreRole
+from identitystores.models import IdentityStore
 from notifications.models import NotificationSettings, OutgoingMessage
+from tests.support.browser import sign_in, store_admin
 from tests.support.outbox import make_row
 
 pytestmark = pytest.mark.browser
@@ -25,13 +25,8 @@ def outbox_page(request, page: Page, live_server, transactional_db):
     )
     for subject in ("Ann joined Sales", "Ben left Sales", "Carl joined Support"):
         make_row(settings, subject, status=OutgoingMessage.Status.DEAD)
-    user = get_user_model().objects.create_user("alice", "alice@contoso.test", PASSWORD)
-    StoreRole.objects.create(user=user, store=store)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Identity Stores")).to_be_visible()
+    store_admin(store, PASSWORD)
+    sign_in(page, live_server.url, PASSWORD)
     page.goto(live_server.url + reverse("notifications:outbox", args=[store.pk]) + "?show=all")
     return page, request.param
 

@@ -2,12 +2,11 @@
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Page, expect
 
-from identitystores.models import IdentityStore, StoreRole
+from identitystores.models import IdentityStore
 from notifications.models import NotificationSettings
-from tests.support.browser import SCREENSHOTS
+from tests.support.browser import SCREENSHOTS, sign_in, store_admin
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser-test-password-1"
@@ -20,17 +19,12 @@ def store(live_server, transactional_db):
     store = IdentityStore.objects.create(
         name="Contoso AD", type=IdentityStore.Type.ACTIVE_DIRECTORY
     )
-    user = get_user_model().objects.create_user("alice", "alice@contoso.test", PASSWORD)
-    StoreRole.objects.create(user=user, store=store)
+    store_admin(store, PASSWORD)
     return store
 
 
 def sign_in_and_open(page: Page, live_server, store) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Identity Stores")).to_be_visible()
+    sign_in(page, live_server.url, PASSWORD)
     page.goto(f"{live_server.url}/identity-stores/{store.pk}/configurations/notifications/")
     expect(page.get_by_role("heading", name="Notifications", exact=True)).to_be_visible()
 

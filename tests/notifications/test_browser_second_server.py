@@ -5,14 +5,14 @@ import time
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from identitystores.models import IdentityStore, StoreRole
+from identitystores.models import IdentityStore
 from notifications import tasks
 from notifications.models import NotificationSettings, OutgoingMessage
 from tests.notifications.delivery.test_lanes import make_rows, rows
+from tests.support.browser import sign_in, store_admin
 from tests.support.net import free_port
 
 pytestmark = pytest.mark.browser
@@ -31,13 +31,8 @@ def signed_in(page: Page, live_server, transactional_db, settings):
     NotificationSettings.objects.create(
         store=store, smtp_host="127.0.0.1", port=free_port(), from_email="directory@contoso.test"
     )
-    user = get_user_model().objects.create_user("alice", "alice@contoso.test", PASSWORD)
-    StoreRole.objects.create(user=user, store=store)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Identity Stores")).to_be_visible()
+    store_admin(store, PASSWORD)
+    sign_in(page, live_server.url, PASSWORD)
     return page, store, live_server.url
 
 

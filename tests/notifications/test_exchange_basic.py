@@ -11,11 +11,9 @@ from notifications.delivery import lanes
 from notifications.models import NotificationSettings, OutgoingMessage
 from notifications.outbox import enqueue, new_message
 from tests.support.exchange import BASIC_REFUSED
+from tests.support.notifications_page import JSON, TEST_SERVER_URL, URL
 from tests.support.outbox import make_row
 
-URL = "/identity-stores/{}/configurations/notifications/"
-TEST_URL = URL + "test-server/"
-JSON = {"HTTP_ACCEPT": "application/json"}
 SECRET = "Mailbox-pa55word!"
 REASON = f"Authentication failed, the server answered: {BASIC_REFUSED}"
 WARNING_OPEN = '<section class="banner exchange-basic" id="exchange-basic-warning"'
@@ -122,7 +120,7 @@ def test_test_server_names_the_change_when_exchange_refuses_basic(
     alice_client, contoso, exchange_on_loopback
 ):
     form = basic_check_form("smtp.office365.com", exchange_on_loopback.port)
-    result = alice_client.post(TEST_URL.format(contoso.pk), form, **JSON).json()
+    result = alice_client.post(TEST_SERVER_URL.format(contoso.pk), form, **JSON).json()
     assert exchange_on_loopback.auth_attempts == [("PLAIN", "mailer@contoso.test")]
     assert result["ok"] is False
     assert result["reply"] == BASIC_REFUSED
@@ -137,7 +135,7 @@ def test_test_server_warns_while_basic_still_works(alice_client, contoso, exchan
     """Before Microsoft's deadline the login succeeds; the admin hears of the change anyway."""
     exchange_on_loopback.users["mailer@contoso.test"] = SECRET
     form = basic_check_form("smtp.office365.com", exchange_on_loopback.port)
-    result = alice_client.post(TEST_URL.format(contoso.pk), form, **JSON).json()
+    result = alice_client.post(TEST_SERVER_URL.format(contoso.pk), form, **JSON).json()
     assert result["ok"] is True
     assert exchange_on_loopback.wait_for(1)[0].auth_user == "mailer@contoso.test"
     assert "end of December 2026" in result["notice"]
@@ -147,7 +145,7 @@ def test_test_server_warns_while_basic_still_works(alice_client, contoso, exchan
 def test_test_server_adds_no_notice_elsewhere(alice_client, contoso, smtp_server):
     server = smtp_server("starttls", users={"mailer@contoso.test": SECRET})
     form = basic_check_form("127.0.0.1", server.port)
-    result = alice_client.post(TEST_URL.format(contoso.pk), form, **JSON).json()
+    result = alice_client.post(TEST_SERVER_URL.format(contoso.pk), form, **JSON).json()
     assert result["ok"] is True
     assert result["notice"] == "" and result["guide_url"] == ""
 
@@ -156,7 +154,7 @@ def test_test_server_without_javascript_links_the_guide(
     alice_client, contoso, exchange_on_loopback
 ):
     form = basic_check_form("smtp.office365.com", exchange_on_loopback.port)
-    page = alice_client.post(TEST_URL.format(contoso.pk), form).content.decode()
+    page = alice_client.post(TEST_SERVER_URL.format(contoso.pk), form).content.decode()
     assert "Authentication failed, the server answered: " + BASIC_REFUSED in page
     assert '<a href="/help/exchange-online-oauth/">' in page
 
@@ -202,5 +200,5 @@ def test_test_server_warns_a_store_signing_in_with_each_admins_password(
 ):
     form = basic_check_form("smtp.office365.com", exchange_on_loopback.port)
     del form["use_smtp_auth"]
-    result = alice_client.post(TEST_URL.format(contoso.pk), form, **JSON).json()
+    result = alice_client.post(TEST_SERVER_URL.format(contoso.pk), form, **JSON).json()
     assert "end of December 2026" in result["notice"]

@@ -6,29 +6,7 @@ import pytest
 
 from identitystores.models import AuditEntry
 from notifications.models import NotificationSettings
-
-URL = "/identity-stores/{}/configurations/notifications/"
-
-VALID = {
-    "smtp_host": "smtp.contoso.test",
-    "from_email": "notify@contoso.test",
-    "port": "587",
-    "ssl_enabled": "on",
-    "auth_type": "basic",
-    "to_recipients": "",
-    "cc_recipients": "",
-}
-
-
-def post(client, store, **changes):
-    data = {**VALID, **changes}
-    data = {k: v for k, v in data.items() if v is not None}
-    return client.post(URL.format(store.pk), data)
-
-
-def saved(store) -> NotificationSettings:
-    return NotificationSettings.objects.get(store=store)
-
+from tests.support.notifications_page import SECRET, URL, configure_basic, field_html, post, saved
 
 SPEC_LABELS = [
     "SMTP Server",
@@ -235,19 +213,6 @@ def test_it_ignores_credentials_when_authentication_is_off(alice_client, contoso
 
 
 # --- secrets ---------------------------------------------------------------------------------
-SECRET = "Pa55-word-that-must-never-show"
-
-
-def configure_basic(client, store, **extra):
-    return post(
-        client,
-        store,
-        use_smtp_auth="on",
-        auth_type="basic",
-        smtp_username="svc-notify",
-        smtp_password=SECRET,
-        **extra,
-    )
 
 
 def test_it_encrypts_secrets_at_rest(alice_client, contoso):
@@ -304,8 +269,7 @@ def test_it_does_not_carry_a_secret_to_a_new_destination(alice_client, contoso, 
     data = {"use_smtp_auth": "on", "auth_type": "basic", "smtp_username": "svc-notify", **change}
     response = post(alice_client, contoso, **data)
     assert response.status_code == 200
-    field_html = response.content.decode().split('id="field-smtp_password"', 1)[1]
-    assert "the stored SMTP password is not carried over" in field_html.split("</div>", 1)[0]
+    assert "the stored SMTP password is not carried over" in field_html(response, "smtp_password")
     assert saved(contoso).smtp_host == "smtp.contoso.test"
     assert saved(contoso).smtp_password == SECRET
 

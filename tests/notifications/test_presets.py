@@ -6,8 +6,8 @@ import pytest
 
 from notifications import presets
 from notifications.models import NotificationSettings
+from tests.support.notifications_page import URL
 
-URL = "/identity-stores/{}/configurations/notifications/"
 TENANT_ENDPOINT = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
 TYPED = {
     "smtp_host": "mail.contoso.test",

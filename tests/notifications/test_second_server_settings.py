@@ -7,20 +7,16 @@ from django.utils import timezone
 from identitystores.models import AuditEntry
 from notifications.delivery import lanes
 from notifications.models import SendLane
-from tests.notifications.test_notifications_page import (
+from tests.support.notifications_page import (
+    JSON,
     SECRET,
+    TEST_SERVER_URL,
     URL,
     configure_basic,
+    field_html,
     post,
     saved,
 )
-
-TEST_URL = "/identity-stores/{}/configurations/notifications/test-server/"
-JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-def field_html(response, name: str) -> str:
-    return response.content.decode().split(f'id="field-{name}"', 1)[1].split("</div>", 1)[0]
 
 
 def test_it_shows_the_second_server_part(alice_client, contoso):
@@ -114,7 +110,7 @@ def test_test_server_tests_the_second_server(alice_client, contoso, smtp_server,
         "test_recipient": "ops@contoso.test",
         "test_server": "second",
     }
-    response = alice_client.post(TEST_URL.format(contoso.pk), form, **JSON)
+    response = alice_client.post(TEST_SERVER_URL.format(contoso.pk), form, **JSON)
     assert response.status_code == 200
     assert response.json()["ok"] is True
     assert (first.count, second.count) == (0, 1)
@@ -131,7 +127,7 @@ def test_test_server_asks_for_a_second_server_first(alice_client, contoso, loopb
         "test_recipient": "ops@contoso.test",
         "test_server": "second",
     }
-    response = alice_client.post(TEST_URL.format(contoso.pk), form, **JSON)
+    response = alice_client.post(TEST_SERVER_URL.format(contoso.pk), form, **JSON)
     assert response.status_code == 400
     assert response.json()["errors"] == {
         "second_smtp_host": ["Enter the second SMTP server to test it."]

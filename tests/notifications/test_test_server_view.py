@@ -4,9 +4,8 @@ import pytest
 
 from core import destination_rules
 from identitystores.models import AuditEntry
+from tests.support.notifications_page import JSON, TEST_SERVER_URL
 
-URL = "/identity-stores/{}/configurations/notifications/test-server/"
-JSON = {"HTTP_ACCEPT": "application/json"}
 FORM = {
     "smtp_host": "127.0.0.1",
     "from_email": "n@contoso.test",
@@ -30,7 +29,7 @@ def fresh_cache():
 
 
 def press(client, store, **changes):
-    return client.post(URL.format(store.pk), {**FORM, **changes}, **JSON)
+    return client.post(TEST_SERVER_URL.format(store.pk), {**FORM, **changes}, **JSON)
 
 
 def test_it_reports_field_errors_without_sending(alice_client, contoso):
@@ -120,4 +119,4 @@ def test_it_requires_csrf(client, alice, contoso):
 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(alice)
-    assert strict.post(URL.format(contoso.pk), FORM, **JSON).status_code == 403
+    assert strict.post(TEST_SERVER_URL.format(contoso.pk), FORM, **JSON).status_code == 403

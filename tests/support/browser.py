@@ -63,3 +63,25 @@ def mail_catcher(transactional_db, settings):
     controller.start()
     yield controller
     controller.stop()
+
+
+def store_admin(store, password: str, username: str = "alice"):
+    """An Admin Center account that administers `store`, to sign in with."""
+    from django.contrib.auth import get_user_model
+
+    from identitystores.models import StoreRole
+
+    user = get_user_model().objects.create_user(username, f"{username}@contoso.test", password)
+    StoreRole.objects.create(user=user, store=store)
+    return user
+
+
+def sign_in(page, base_url: str, password: str, username: str = "alice") -> None:
+    """Sign in on the login page and wait for the store list, so the next step starts signed in."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Identity Stores")).to_be_visible()
