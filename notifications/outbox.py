@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import bulk_insert
 from identitystores import audit
 from identitystores.models import IdentityStore
 
@@ -23,7 +24,6 @@ from .tasks import dispatch
 
 Status = OutgoingMessage.Status
 WAITING = {Status.QUEUED, Status.RETRYING}
-BULK_INSERT = 500  # rows per INSERT when a block's rows are written together
 
 # Rows held by an open `rows_in_bulk` block; None outside one.
 _held: ContextVar[list[OutgoingMessage] | None] = ContextVar("outbox_rows_in_bulk", default=None)
@@ -102,7 +102,7 @@ def rows_in_bulk() -> Iterator[None]:
 
 
 def _write(messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
-    rows = OutgoingMessage.objects.bulk_create(messages, batch_size=BULK_INSERT)
+    rows = bulk_insert.insert(messages)
     ids = [row.pk for row in rows]
     if ids:
         transaction.on_commit(lambda: dispatch(ids))
