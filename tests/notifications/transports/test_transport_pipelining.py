@@ -2,15 +2,18 @@
 server offering PIPELINING, a strict server that answers only once the whole envelope arrived,
 and Postfix's smtp-sink. Every refusal reads as it does without pipelining."""
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from notifications.transports import TransportConfig, TransportError, get_transport
 from notifications.transports.base import RenderedMessage
@@ -206,3 +209,29 @@ def test_postfix_smtp_sink_takes_a_hundred_pipelined_messages():
         assert b"The group Sales was changed." in dumps[0].read_bytes()
     finally:
         shutil.rmtree(tmp_path)
+
+
+@pytest.mark.parametrize("mode", ["starttls", "tls"])
+@pytest.mark.parametrize("loop_factory", [uvloop.new_event_loop, asyncio.new_event_loop])
+def test_pipelining_runs_over_tls_on_both_event_loops(smtp_server, mode, loop_factory):
+    """The workers run uvloop; the connection is taken over after TLS and AUTH."""
+    server = smtp_server(mode, users={"mailer": "s3cret-Pa55"})
+    config = server.transport_config(auth="basic", username="mailer", password="s3cret-Pa55")
+
+    async def scenario():
+        transport = get_transport(config)
+        try:
+            return [await transport.send_rendered(rendered(f"u{i}@c.test")) for i in range(3)]
+        finally:
+            await transport.close()
+
+    def in_loop():
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(scenario())
+
+    with ThreadPoolExecutor(1) as pool:
+        results = pool.submit(in_loop).result()
+    assert [r.reply[:3] for r in results] == ["250"] * 3
+    received = server.wait_for(3)
+    assert all(m.tls and m.auth_user == "mailer" for m in received)
+    assert server.connections == (2 if mode == "starttls" else 1)  # EHLOs: again after STARTTLS
