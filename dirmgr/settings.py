@@ -269,6 +269,9 @@ CELERY_TASK_ROUTES = {
 # Outbox delivery (notifications/delivery/; the schedule is written down in docs/delivery.md).
 MAIL_CONNECTIONS_PER_STORE = env.int("MAIL_CONNECTIONS_PER_STORE", default=4)
 MAIL_TASK_BATCH_SIZE = env.int("MAIL_TASK_BATCH_SIZE", default=100)
+# A delivery for a store without sending limits also takes the store's other due rows, up to this
+# many in all: a burst goes out in a few large batches rather than one per task.
+MAIL_CLAIM_LIMIT = env.int("MAIL_CLAIM_LIMIT", default=500)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
 MAIL_RETRY_BASE_SECONDS = env.float("MAIL_RETRY_BASE_SECONDS", default=60.0)
 MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600.0)

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 
 from django.db import transaction
 
+from core import bulk_insert
 from identitystores.models import IdentityStore
 
 from .acting import destination_of
@@ -19,7 +20,6 @@ from .models import NotificationSettings, OutgoingMessage
 from .tasks import dispatch
 
 Status = OutgoingMessage.Status
-BULK_INSERT = 500  # rows per INSERT when a block's rows are written together
 
 # Rows held by an open `rows_in_bulk` block; None outside one.
 _held: ContextVar[list[OutgoingMessage] | None] = ContextVar("outbox_rows_in_bulk", default=None)
@@ -98,7 +98,7 @@ def rows_in_bulk() -> Iterator[None]:
 
 
 def _write(messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
-    rows = OutgoingMessage.objects.bulk_create(messages, batch_size=BULK_INSERT)
+    rows = bulk_insert.insert(messages)
     ids = [row.pk for row in rows]
     if ids:
         transaction.on_commit(lambda: dispatch(ids))

@@ -13,8 +13,10 @@ States (docs/delivery.md)::
 The path of one batch of row ids:
 
 - claim.py: one conditional UPDATE moves the due rows to "sending", so two workers never send
-  the same row; attempts are counted here. acting.py then holds rows that would carry an
-  admin's password somewhere that admin has not trusted.
+  the same row; attempts are counted here. For stores without sending limits it takes the
+  store's other due rows too (up to MAIL_CLAIM_LIMIT), so a burst goes out in a few large
+  batches. acting.py then holds rows that would carry an admin's password somewhere that admin
+  has not trusted.
 - lease.py: the claim is a lease, extended from the claiming thread while a helper thread sends.
 - budget.py: each store's send lane admits what its sending limits allow now (connections,
   messages a minute, recipients a message and a day, across every worker); the rest waits,
@@ -42,7 +44,7 @@ from django.utils import timezone
 
 from .. import acting
 from . import budget, failover, learn, lease
-from .claim import claim_due
+from .claim import claim_due, claim_limit, claim_more
 from .mime import ensure_message_id, render_message
 from .reconnect import with_reconnect
 from .record import Retry, record_outcomes
@@ -64,10 +66,14 @@ def deliver(ids: Sequence[int]) -> list[Retry]:
     """Send whatever of `ids` is still due and the store's lane admits; the caller schedules
     the returned retries (failed rows at their retry time, waiting rows when their lane opens)."""
     claimed_at, rows = claim_due(ids)
-    rows = acting.hold_untrusted(rows, claimed_at)
     if not rows:
         return []
     saved = budget.settings_of({row.store_id for row in rows})
+    unlimited = [store_id for store_id, found in saved.items() if not budget.limited(found)]
+    rows += claim_more(unlimited, claim_limit() - len(rows), claimed_at)
+    rows = acting.hold_untrusted(rows, claimed_at)
+    if not rows:
+        return []
     admission = budget.admit(rows, saved)
     later = learn.requeue(admission.waiting, claimed_at)
     if admission.sending:

@@ -120,6 +120,11 @@ def settings_of(store_ids: set[int]) -> dict[int, NotificationSettings]:
     return {saved.store_id: saved for saved in found}
 
 
+def limited(saved: NotificationSettings) -> bool:
+    """Whether the store's mail goes through its lane: it has limits, or met a server's."""
+    return saved.has_lane or any(getattr(saved, name) for name in BUDGET_FIELDS)
+
+
 def budget_of(saved: NotificationSettings) -> Budget:
     return Budget(*(getattr(saved, name) for name in BUDGET_FIELDS))
 
@@ -162,7 +167,7 @@ def admit(rows: list[OutgoingMessage], saved: dict[int, NotificationSettings]) -
     found = {
         store_id: budget_of(store_settings)
         for store_id, store_settings in saved.items()
-        if store_settings.has_lane or any(getattr(store_settings, f) for f in BUDGET_FIELDS)
+        if limited(store_settings)
     }
     if not found:
         return Admission(sending=rows, grants={}, waiting=[])  # the cheap path: no lanes

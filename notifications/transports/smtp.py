@@ -1,9 +1,10 @@
 """SMTP delivery with aiosmtplib: no AUTH, the acting admin's (over TLS only) or Basic
 credentials, STARTTLS or implicit TLS, one connection kept open across calls.
 
-`send_rendered` passes wire bytes and envelope straight to `sendmail` (the outbox workers' path);
-`send` takes an EmailMessage, which aiosmtplib flattens (the Test Server button's path). One
-`SMTPTransport` drives one connection; sends on the same instance are serialised.
+`send_rendered` passes wire bytes and envelope straight to the server (the outbox workers' path):
+pipelined (pipelining.py) when the server offers PIPELINING, else through aiosmtplib's
+`sendmail`. `send` takes an EmailMessage, which aiosmtplib flattens (the Test Server button's
+path). One `SMTPTransport` drives one connection; sends on the same instance are serialised.
 For parallel delivery create several transports (Exchange Online allows 3 per mailbox).
 """
 
@@ -22,6 +23,7 @@ from django.conf import settings
 from core import destinations, tls
 
 from .base import RenderedMessage, SendResult, TransportConfig, TransportError
+from .pipelining import Pipeline
 from .smtp_errors import smtp_error
 
 log = logging.getLogger(__name__)
@@ -36,25 +38,34 @@ class SMTPTransport:
         self.config = config
         self.where = f"{config.host}:{config.port}"
         self._smtp: aiosmtplib.SMTP | None = None
+        self._pipe: Pipeline | None = None  # the connection, taken over for pipelining
         self._lock = asyncio.Lock()
         self._withheld = False  # the acting admin's credentials were not sent (plain SMTP)
 
     async def send(self, message: EmailMessage) -> SendResult:
         sender = parseaddr(str(message.get("From", "")))[1] or self.config.from_email
         message_id = message.get("Message-ID", "without Message-ID")
+        if self._pipe is not None:  # aiosmtplib no longer reads that connection
+            async with self._lock:
+                await self._drop()
         return await self._send(lambda smtp: smtp.send_message(message, sender=sender), message_id)
 
     async def send_rendered(self, message: RenderedMessage) -> SendResult:
         """The wire bytes as they are (no re-flattening): what the outbox workers use."""
         sender = message.sender or self.config.from_email
-        return await self._send(
-            lambda smtp: smtp.sendmail(sender, message.recipients, message.data),
-            message.message_id,
-        )
+
+        async def transaction(smtp: aiosmtplib.SMTP) -> tuple[dict, str]:
+            if self._pipe is None and smtp.supports_extension("pipelining"):
+                self._pipe = Pipeline(smtp, self.config.timeout)
+            if self._pipe is not None:
+                return await self._pipe.sendmail(sender, message.recipients, message.data)
+            return await smtp.sendmail(sender, message.recipients, message.data)
+
+        return await self._send(transaction, message.message_id)
 
     async def _send(self, transaction: Transaction, message_id: str) -> SendResult:
         async with self._lock:
-            reused = self._smtp is not None and self._smtp.is_connected
+            reused = self._connected
             try:
                 return await self._deliver(transaction, message_id)
             except aiosmtplib.SMTPServerDisconnected as exc:
@@ -70,12 +81,18 @@ class SMTPTransport:
 
     async def close(self) -> None:
         async with self._lock:
-            if self._smtp is not None and self._smtp.is_connected:
+            if self._connected:
                 try:
-                    await self._smtp.quit()
+                    await (self._pipe.quit() if self._pipe else self._smtp.quit())
                 except aiosmtplib.SMTPException:
                     self._smtp.close()
-            self._smtp = None
+            self._smtp = self._pipe = None
+
+    @property
+    def _connected(self) -> bool:
+        if self._pipe is not None:
+            return self._pipe.is_connected
+        return self._smtp is not None and self._smtp.is_connected
 
     # -- connection ------------------------------------------------------------------------
 
@@ -108,8 +125,9 @@ class SMTPTransport:
         return result
 
     async def _connection(self) -> aiosmtplib.SMTP:
-        if self._smtp is not None and self._smtp.is_connected:
+        if self._connected:
             return self._smtp
+        await self._drop()
         try:
             # The address the policy approved; TLS still verifies the certificate for the name.
             sock = await destinations.open_socket(
@@ -179,7 +197,7 @@ class SMTPTransport:
     async def _drop(self) -> None:
         if self._smtp is not None:
             self._smtp.close()
-            self._smtp = None
+        self._smtp = self._pipe = None
 
     def _error(self, exc: Exception) -> TransportError:
         error = smtp_error(exc, self.where, self.config.timeout)

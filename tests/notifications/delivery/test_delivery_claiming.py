@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from notifications.delivery.claim import claim_due
+from notifications.delivery.claim import claim_due, claim_more
 from notifications.models import OutgoingMessage
 from notifications.outbox import enqueue, new_message
 
@@ -101,3 +101,59 @@ def test_it_gives_each_row_to_exactly_one_of_many_concurrent_claimers(contoso_ma
     assert sorted(claimed) == ids
     assert sum(1 for result in results if result) > 1, "the claimers did not overlap"
     assert set(OutgoingMessage.objects.values_list("attempts", flat=True)) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claimers_taking_a_stores_other_due_rows_never_share_one(contoso_mail, fabrikam):
+    ids = make_rows(contoso_mail, 240)
+    claimers = 4
+    start = threading.Barrier(claimers)
+    results: list[list[int]] = [[] for _ in range(claimers)]
+    errors: list[BaseException] = []
+
+    def run(slot: int) -> None:
+        try:
+            for _ in range(6):  # all claimers pick the same oldest rows each round
+                start.wait()
+                found = claim_more([contoso_mail.store_id], 20, timezone.now())
+                results[slot] += [row.pk for row in found]
+        except BaseException as exc:  # reported below, not swallowed
+            errors.append(exc)
+            start.abort()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(claimers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    claimed = [pk for result in results for pk in result]
+    assert len(claimed) == len(set(claimed)), "a row was claimed twice"
+    assert set(claimed) <= set(ids) and len(claimed) > 20
+    assert set(
+        OutgoingMessage.objects.filter(pk__in=claimed).values_list("attempts", flat=True)
+    ) == {1}
+
+
+def test_taking_more_leaves_other_stores_and_rows_not_due(contoso_mail, fabrikam):
+    from notifications.models import NotificationSettings
+
+    theirs = NotificationSettings.objects.create(
+        store=fabrikam, smtp_host="127.0.0.1", from_email="directory@fabrikam.test"
+    )
+    ours = make_rows(contoso_mail, 3)
+    other = make_rows(theirs, 2)
+    OutgoingMessage.objects.filter(pk=ours[0]).update(
+        status=Status.RETRYING, next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    OutgoingMessage.objects.filter(pk=ours[1]).update(status=Status.HELD)
+
+    taken = claim_more([contoso_mail.store_id], 10, timezone.now())
+
+    assert [row.pk for row in taken] == [ours[2]]
+    assert set(OutgoingMessage.objects.filter(pk__in=other).values_list("status", flat=True)) == {
+        Status.QUEUED
+    }

@@ -363,3 +363,33 @@ def test_it_fails_a_row_whose_text_cannot_be_encoded_without_sending(contoso_mai
 
     assert outcome.result is None and outcome.error.permanent
     assert outcome.error.message.startswith("The message could not be built:")
+
+
+def test_a_task_takes_the_stores_other_due_rows_too(mail_settings, settings, memory_broker):
+    settings.MAIL_CLAIM_LIMIT = 30
+    first = make_rows(mail_settings, 10)
+    burst = make_rows(mail_settings, 30)
+    later = make_rows(mail_settings, 1)
+    OutgoingMessage.objects.filter(pk__in=later).update(
+        status=Status.RETRYING, next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
+
+    tasks.deliver(first)  # its own 10 rows, then 20 more of the store's due rows, oldest first
+
+    assert {row.status for row in rows(first + burst[:20])} == {Status.SENT}
+    assert {row.status for row in rows(burst[20:])} == {Status.QUEUED}
+    assert rows(later)[0].status == Status.RETRYING  # not due: left alone
+    tasks.deliver(burst[:20])  # their own tasks find nothing left to send
+    assert len(mail_settings.server.wait_for(30)) == 30
+
+
+def test_a_store_with_sending_limits_takes_only_its_tasks_rows(mail_settings, memory_broker):
+    mail_settings.max_messages_per_minute = 1000
+    mail_settings.save()
+    first = make_rows(mail_settings, 2)
+    other = make_rows(mail_settings, 3)
+
+    tasks.deliver(first)
+
+    assert {row.status for row in rows(first)} == {Status.SENT}
+    assert {row.status for row in rows(other)} == {Status.QUEUED}

@@ -90,6 +90,9 @@ class SMTPTestServer:
     auth_required: bool = False
     auth_fail_reply: str = AUTH_FAILED
     sink: bool = False
+    # Offer PIPELINING (RFC 2920) as Exchange Online, Gmail and Postfix do; aiosmtpd reads
+    # pipelined commands in order either way. False: clients must wait for each reply.
+    pipelining: bool = True
     # Failure injection, changeable while the server runs.
     mail_reply: str | None = None  # e.g. "530 5.7.57 …" answered to MAIL FROM
     # address → reply, or → a list of replies answered one per RCPT, then accepted
@@ -232,9 +235,11 @@ class _Handler:
     async def handle_EHLO(self, smtp, session, envelope, hostname, responses):
         session.host_name = hostname
         self.server.connections += 1
-        if self.advertise_auth:
-            return responses
-        return [line for line in responses if not line[4:].startswith("AUTH")]
+        if not self.advertise_auth:
+            responses = [line for line in responses if not line[4:].startswith("AUTH")]
+        if self.server.pipelining:
+            responses = [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_MAIL(self, smtp, session, envelope, address, options):
         if await self._misbehave(smtp, "MAIL"):
