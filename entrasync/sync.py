@@ -9,8 +9,8 @@
   complete pass: a fresh first round compared with our copy, so what was missed is caught up
   and what is gone is deleted; then the new links are kept.
 
-Both rounds are read before anything is applied, and links only move after a pass applied
-everything: a pass that fails mid-way is simply redone by the next.
+Links only move after a pass applied everything: a pass that fails mid-way is simply redone by
+the next (what it applied already is found equal and changes nothing twice).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -110,15 +111,29 @@ def _complete(store, status, client: GraphClient, kind: str) -> SyncResult:
 
 
 def _delta(store, status, client: GraphClient) -> SyncResult:
+    """The users round is read, then applied while the groups round is read in a thread (the
+    reading mostly waits on Graph, the applying on the database and Python): a pass then takes
+    about as long as the longer of the two, not their sum. Users first, so every user a group
+    names exists when its members are applied."""
     links = _Links()
     clock = time.monotonic()
-    entries = _round(client, status.users_delta_link, Kind.USER, links, "users")
-    entries += _round(client, status.groups_delta_link, Kind.GROUP, links, "groups")
-    timings = {"read_s": time.monotonic() - clock}
+    users = _round(client, status.users_delta_link, Kind.USER, links, "users")
+    timings = {"users_read_s": time.monotonic() - clock}
+    with ThreadPoolExecutor(1, thread_name_prefix="graph-groups-round") as reader:
+        groups = reader.submit(
+            _round, client, status.groups_delta_link, Kind.GROUP, links, "groups"
+        )
+        clock = time.monotonic()
+        counts = Applier(store, complete=False).apply(users)
+        timings["users_apply_s"] = time.monotonic() - clock
+        clock = time.monotonic()
+        group_entries = groups.result()
+        timings["groups_wait_s"] = time.monotonic() - clock
     clock = time.monotonic()
-    counts = Applier(store, complete=False).apply(entries)
-    timings["apply_s"] = time.monotonic() - clock
-    counts["read"] = len(entries)
+    for name, count in Applier(store, complete=False).apply(group_entries).items():
+        counts[name] += count
+    timings["groups_apply_s"] = time.monotonic() - clock
+    counts["read"] = len(users) + len(group_entries)
     _keep(status, links)
     status.last_incremental = timezone.now()
     return SyncResult("incremental", counts, timings=timings)
