@@ -124,9 +124,21 @@ def insert_spread(
     executemany(sql, params)
 
 
-def update(model: type[models.Model], column: str, rows: list[tuple]) -> None:
+def update(model: type[models.Model], column: str, rows: list[tuple[int, int]]) -> None:
+    """Set the integer `column` per row: `rows` holds (value, id). PostgreSQL gets them as two
+    arrays in one statement per batch (one UPDATE per row is one round trip per row there)."""
     table = model._meta.db_table
-    executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", rows)
+    if db.vendor != "postgresql":
+        executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", rows)
+        return
+    with db.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            values, ids = zip(*rows[start : start + BATCH], strict=True)
+            cursor.execute(
+                f"UPDATE {table} SET {column} = v.value FROM unnest(%s::bigint[], %s::bigint[]) "
+                f"AS v(value, id) WHERE {table}.id = v.id",
+                [list(values), list(ids)],
+            )
 
 
 def executemany(sql: str, rows: list[tuple]) -> None:
