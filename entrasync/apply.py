@@ -29,6 +29,7 @@ from .mapping import SOURCE, Entry, Kind
 
 log = logging.getLogger(__name__)
 BATCH = 500
+MAX_NAMED = 20_000  # ids one query lists (SQLite takes at most 32,766 parameters)
 MASS_DELETE_MINIMUM = 5  # below this many objects a fraction does not mean "mass" deletion
 
 
@@ -159,15 +160,19 @@ class Applier:
 
     def _preload(self, batch: list[Entry], groups: list[int]) -> None:
         """The batch's current members and additional owners in two queries, and every object
-        its relationships name in one, instead of queries per change."""
-        self.members = _edges(GroupMembership, "group_id", "member_id", groups)
-        self.extra_owners = _edges(AdditionalOwner, "group_id", "owner_id", groups)
+        its relationships name in one, instead of queries per change. A delta round names only
+        the members that changed, so only those of its groups' memberships are read (a group of
+        thousands with one new member costs one row, not thousands); a complete round compares
+        every member, as does a batch naming more objects than one query may list."""
         named = {
             self.ids.get(ext)
             for entry in batch
             for links in (entry.members, entry.owners, entry.manager)
             for ext in (*links.added, *links.removed)
         } - {None}
+        among = None if self.complete or len(named) > MAX_NAMED else named
+        self.members = _edges(GroupMembership, "group_id", "member_id", groups, among)
+        self.extra_owners = _edges(AdditionalOwner, "group_id", "owner_id", groups)
         found = DirectoryObject.objects.in_bulk(named) if named else {}
         self.others = {pk: self._own(obj) for pk, obj in found.items()}
 
@@ -234,9 +239,15 @@ class Applier:
         return obj
 
 
-def _edges(model, key: str, value: str, pks: list[int]) -> dict[int, set[int]]:
-    """`key` → set of `value` for the rows of `model` whose `key` is in `pks`."""
+def _edges(
+    model, key: str, value: str, pks: list[int], among: set[int] | None = None
+) -> dict[int, set[int]]:
+    """`key` → set of `value` for the rows of `model` whose `key` is in `pks` (and, given
+    `among`, whose `value` is in it)."""
+    rows = model.objects.filter(**{f"{key}__in": pks})
+    if among is not None:
+        rows = rows.filter(**{f"{value}__in": among})
     edges: dict[int, set[int]] = {}
-    for owner, other in model.objects.filter(**{f"{key}__in": pks}).values_list(key, value):
+    for owner, other in rows.values_list(key, value):
         edges.setdefault(owner, set()).add(other)
     return edges

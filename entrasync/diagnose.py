@@ -35,7 +35,7 @@ class TestReport:
 
 def test_connection(conn: EntraConnection) -> TestReport:
     report = TestReport()
-    client = GraphClient(conn)
+    client = GraphClient(conn, reuse_token=False)
     try:
         token = client.token()
     except EntraError as exc:

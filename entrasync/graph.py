@@ -26,7 +26,7 @@ from django.conf import settings
 from core import destinations
 from core.http import HttpClient
 
-from . import clouds
+from . import clouds, token_apps
 from .errors import DeltaExpired, EntraError, graph_error, sign_in_refused
 from .models import EntraConnection
 
@@ -36,11 +36,15 @@ DELTA_EXPIRED_CODES = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"
 
 
 class GraphClient:
-    """One pass's client: one msal application (msal replays refusals for a while, so a fresh
-    application per pass sees a corrected secret at once) and one HTTP session."""
+    """One pass's client: one HTTP session and the connection's msal application, kept in the
+    process with its token cache (`token_apps`). `reuse_token=False` signs in afresh with a
+    throwaway application: Test connection proves the secret works now, not an hour ago."""
 
-    def __init__(self, conn: EntraConnection, *, sleep=time.sleep) -> None:
+    def __init__(
+        self, conn: EntraConnection, *, sleep=time.sleep, reuse_token: bool = True
+    ) -> None:
         self.conn = conn
+        self.reuse_token = reuse_token and conn.pk is not None
         self.root = clouds.graph_root(conn.cloud, conn.graph_url)
         self.session = HttpClient(float(conn.timeout))
         self.sleep = sleep
@@ -53,20 +57,36 @@ class GraphClient:
             self._token = self._acquire()
         return self._token
 
+    def renew_token(self) -> None:
+        """Graph refused the token (401): the next request signs in again, past msal's cache."""
+        if self._token and self.reuse_token:
+            token_apps.application(self.conn, self._app).remove_tokens_for_client()
+        self._token = ""
+
     def _acquire(self) -> str:
+        """A token from msal: the kept application's cached one while it is valid (msal
+        decides), else a new one. A failed sign-in drops the kept application."""
+        try:
+            result = self._acquire_result()
+        except EntraError:
+            token_apps.forget(self.conn)
+            raise
+        if result and "access_token" in result:
+            return result["access_token"]
+        token_apps.forget(self.conn)
+        raise sign_in_refused(result or {}, self.conn.tenant, [self.conn.client_secret])
+
+    def _acquire_result(self) -> dict | None:
         conn = self.conn
         try:
-            app = self._app()
-            result = app.acquire_token_for_client(
+            app = token_apps.application(conn, self._app) if self.reuse_token else self._app()
+            return app.acquire_token_for_client(
                 scopes=[clouds.graph_scope(conn.cloud, conn.graph_url)]
             )
         except ValueError:
             raise self._tenant_problem() from None
         except (requests.RequestException, msal.exceptions.MsalServiceError) as exc:
             raise _unreachable(self._authority_host, exc) from None
-        if result and "access_token" in result:
-            return result["access_token"]
-        raise sign_in_refused(result or {}, conn.tenant, [conn.client_secret])
 
     def _app(self) -> msal.ConfidentialClientApplication:
         authority = clouds.authority(self.conn.cloud, self.conn.tenant, self.conn.authority_url)
@@ -122,7 +142,8 @@ class GraphClient:
         for attempt in range(settings.ENTRA_GRAPH_RETRIES + 1):
             response = self._send(method, url, body)
             if response.status_code == 401 and not renewed:
-                self._token, renewed = "", True
+                self.renew_token()
+                renewed = True
                 continue
             if response.status_code in RETRIED and attempt < settings.ENTRA_GRAPH_RETRIES:
                 self._wait(response)

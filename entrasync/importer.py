@@ -3,7 +3,9 @@
 As for LDAP stores (see `ldapsync.importer` for why): before the first sync our copy is empty,
 so every object would be "created" and every membership "added" — notifications describing no
 change anyone made. Rows go in with multi-row INSERTs (`directory.bulk_sql`) page by page as
-Graph sends them, so memory holds one page plus the id map, not the tenant.
+Graph sends them, so memory holds one page plus the id map, not the tenant. New objects' keys
+come back with their INSERT; a group's memberships go in as one statement per group (the member
+ids as one list), so the per-membership work runs in the database, not in Python.
 
 Users come first (the users round), so a group's user members are always known when the group
 arrives; a member that is a group not yet seen waits for it by id. Managers and owners are
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from directory.bulk_sql import executemany, insert, large_cache, statement, update
+from directory.bulk_sql import insert, insert_returning, insert_spread, large_cache, update
 from directory.models import AdditionalOwner, DirectoryObject, GroupMembership
 from identitystores import audit
 from identitystores.models import IdentityStore
@@ -35,9 +37,6 @@ class Import:
         self.managers: list[tuple[int, str]] = []
         self.owners: list[tuple[int, list[str]]] = []
         self.counts = dict.fromkeys(("users", "groups", "members", "unresolved"), 0)
-        self.membership_sql, self.membership_tail = statement(
-            GroupMembership, ["group", "member", "member_is_group"]
-        )
         self.template = DirectoryObject(store=store, source=SOURCE)
 
     def users(self, page: list[dict]) -> None:
@@ -52,17 +51,17 @@ class Import:
         """A group may span pages (Graph splits large member lists): later parts add members."""
         present = [g for g in page if not removed(g)]
         self._insert(Kind.GROUP, [g for g in present if g["id"] not in self.ids], group_values)
-        rows: list[tuple] = []
+        rows: list[tuple[tuple, list[int]]] = []
         for raw in present:
             pk = self.ids[raw["id"]]
             members = [m["id"] for m in raw.get("members@delta") or [] if not removed(m)]
             rows += self._members(pk, members)
-            rows += self._memberships_of(pk, self.waiting.pop(raw["id"], []))
+            rows += [((group, True), [pk]) for group in self.waiting.pop(raw["id"], [])]
             owners = [o["id"] for o in raw.get("owners@delta") or [] if not removed(o)]
             if owners:
                 self.owners.append((pk, owners))
-        self.counts["members"] += len(rows)
-        executemany(self.membership_sql, rows)
+        self.counts["members"] += sum(len(ids) for _, ids in rows)
+        insert_spread(GroupMembership, rows, fields=["group", "member_is_group"], spread="member")
 
     def _insert(self, kind: str, raws: list[dict], values) -> None:
         if not raws:
@@ -76,16 +75,22 @@ class Import:
                 v.get("language", self.template.language), v.get("security_type", private),
                 raw["id"],
             ))  # fmt: skip
-        insert(DirectoryObject, rows, fields=FIELDS, template=self.template)
-        found = DirectoryObject.objects.filter(
-            store=self.store, external_id__in=[r["id"] for r in raws]
-        ).values_list("external_id", "pk")
-        self.ids.update(found)
+        self.ids.update(
+            insert_returning(
+                DirectoryObject,
+                rows,
+                fields=FIELDS,
+                returning="external_id",
+                template=self.template,
+            )
+        )
         self.counts[f"{kind}s"] += len(raws)
         if kind == Kind.GROUP:
             self.groups.update(self.ids[r["id"]] for r in raws)
 
-    def _members(self, group: int, members: list[str]) -> list[tuple]:
+    def _members(self, group: int, members: list[str]) -> list[tuple[tuple, list[int]]]:
+        """The group's user members and group members (each list sorted, the order of the
+        unique (group, member) index); members not seen yet wait for their entry."""
         pks = list(map(self.ids.get, members))
         found = set(pks)
         if None in found:
@@ -94,12 +99,8 @@ class Import:
                 if pk is None:
                     self.waiting.setdefault(ext, []).append(group)
         found.discard(group)
-        tail = self.membership_tail
-        return [(group, pk, pk in self.groups, *tail) for pk in sorted(found)]
-
-    def _memberships_of(self, member: int, groups: list[int]) -> list[tuple]:
-        tail = self.membership_tail
-        return [(group, member, True, *tail) for group in groups if group != member]
+        nested = found & self.groups
+        return [((group, False), sorted(found - nested)), ((group, True), sorted(nested))]
 
     def finish(self) -> None:
         """Members never seen (outside what the app may read) are counted, not written."""

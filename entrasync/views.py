@@ -6,9 +6,6 @@ Test connection makes this server connect where the admin says, so it is limited
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -20,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
 from core.queueing import BROKER_UNREACHABLE, queue_task
+from directory import sync_status
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
@@ -55,6 +53,8 @@ def entra_connection(request: HttpRequest, store_id: int) -> HttpResponse:
     store = _entra_store(request, store_id)
     if elsewhere := _ldap_page(store):
         return elsewhere
+    if request.htmx and request.htmx.target == "sync-status":
+        return _sync_status(request, store)
     instance = EntraConnection.objects.filter(store=store).first() or EntraConnection(store=store)
     saved = instance.pk is not None
     form = EntraConnectionForm(request.POST or None, instance=instance)
@@ -68,13 +68,11 @@ def entra_connection(request: HttpRequest, store_id: int) -> HttpResponse:
                 audit.record(store, request.user, "entra connection saved", form.audit_changes())
             messages.success(request, "Entra ID connection saved.")
             return redirect("entrasync:connection", store.pk)
-    sync = EntraSyncStatus.objects.filter(store=store).first()
     context = {
         "store": store,
         "form": form,
         "report": report,
-        "status": sync,
-        "running": _running(sync),
+        **_status_context(store),
         "connection_saved": saved,
         "signin_redirect_uri": request.build_absolute_uri(reverse("entra_signin_callback")),
         "nav": "stores",
@@ -83,11 +81,24 @@ def entra_connection(request: HttpRequest, store_id: int) -> HttpResponse:
     return render(request, "entrasync/connection.html", context, status=status)
 
 
-def _running(status: EntraSyncStatus | None):
-    if status is None or status.running_since is None:
-        return None
-    stale = timezone.now() - timedelta(seconds=settings.LDAP_SYNC_STALE_SECONDS)
-    return status.running_since if status.running_since >= stale else None
+def _status_context(store: IdentityStore) -> dict:
+    """The shared sync status section (`directory/_sync_status.html`), times in the store's
+    time zone."""
+    status = EntraSyncStatus.objects.filter(store=store).first()
+    return {
+        **sync_status.status_context(status, store, timezone.now()),
+        "sync_now_url": reverse("entrasync:sync_now", args=[store.pk]),
+    }
+
+
+def _sync_status(request: HttpRequest, store: IdentityStore) -> HttpResponse:
+    """The sync status section alone, for the page's live update."""
+    context = {
+        "store": store,
+        **_status_context(store),
+        "connection_saved": EntraConnection.objects.filter(store=store).exists(),
+    }
+    return render(request, "directory/_sync_status.html", context)
 
 
 def _test(request: HttpRequest, form: EntraConnectionForm) -> tuple[TestReport, int]:
@@ -110,7 +121,8 @@ def sync_now(request: HttpRequest, store_id: int) -> HttpResponse:
     if not EntraConnection.objects.filter(store=store).exists():
         messages.error(request, "Save the Entra ID connection before syncing.")
         return redirect("entrasync:connection", store.pk)
-    if _running(EntraSyncStatus.objects.filter(store=store).first()):
+    status = EntraSyncStatus.objects.filter(store=store).first()
+    if sync_status.running_since(status, timezone.now()):
         messages.info(request, f"A sync of {store.name} is already running.")
         return redirect("entrasync:connection", store.pk)
     if queue_task(sync_store_task, store.pk):

@@ -20,7 +20,7 @@ from dataclasses import replace
 from django.db import connection as db
 from django.db import transaction
 
-from directory.bulk_sql import executemany, insert, large_cache, statement, update
+from directory.bulk_sql import insert, insert_spread, large_cache, update
 from directory.models import AdditionalManager, AdditionalOwner, DirectoryObject, GroupMembership
 from identitystores import audit
 from identitystores.models import IdentityStore
@@ -65,16 +65,13 @@ class _Import:
         self.owners: list[tuple[int, Record]] = []
         self.counts = dict.fromkeys(("users", "contacts", "groups", "members", "unresolved"), 0)
         self.highest = ""
-        self.membership_sql, self.membership_tail = statement(
-            GroupMembership, ["group", "member", "member_is_group"]
-        )
 
     def add(self, records: list[Record]) -> None:
         if not records:
             return
         links = self._insert(records)
         self.highest = highest([self.highest, *(r.change for r in records)])
-        rows: list[tuple] = []
+        rows: list[tuple[tuple, list[int]]] = []
         for record, (pk, key) in zip(records, links, strict=True):
             self.counts[f"{record.kind}s"] += 1
             if record.kind == DirectoryObject.Kind.USER:
@@ -102,10 +99,10 @@ class _Import:
         self.groups.update(ids[r.external_id] for r in records if r.kind == "group")
         return [(pk, key) for pk, _store, _dn, key in links]
 
-    def _members(self, group: int, keys: list[str]) -> list[tuple]:
-        """Rows for the members already in (sorted: the unique index then grows in order); the
-        others wait in `waiting`. Two million values go through here: the loops are the C ones
-        of `map`, `set` and `sorted`."""
+    def _members(self, group: int, keys: list[str]) -> list[tuple[tuple, list[int]]]:
+        """The members already in, users and groups apart (each sorted: the unique index then
+        grows in order); the others wait in `waiting`. Two million values go through here: the
+        loops are the C ones of `map`, `set` and `sorted`."""
         pks = list(map(self.by_dn.get, keys))
         found = set(pks)
         if None in found:
@@ -114,17 +111,18 @@ class _Import:
             for key in missing:
                 self.waiting.setdefault(key, []).append(group)
         found.discard(group)
-        tail = self.membership_tail
-        return [(group, pk, pk in self.groups, *tail) for pk in sorted(found)]
+        nested = found & self.groups
+        return [((group, False), sorted(found - nested)), ((group, True), sorted(nested))]
 
-    def _memberships_of(self, member: int, groups: list[int]) -> list[tuple]:
+    def _memberships_of(self, member: int, groups: list[int]) -> list[tuple[tuple, list[int]]]:
         """Rows for a member whose groups came before it."""
-        is_group, tail = member in self.groups, self.membership_tail
-        return [(group, member, is_group, *tail) for group in groups if group != member]
+        is_group = member in self.groups
+        return [((group, is_group), [member]) for group in groups if group != member]
 
-    def _write_members(self, rows: list[tuple]) -> None:
-        self.counts["members"] += len(rows)
-        executemany(self.membership_sql, rows)
+    def _write_members(self, rows: list[tuple[tuple, list[int]]]) -> None:
+        """One statement per group and kind of member (`bulk_sql.insert_spread`)."""
+        self.counts["members"] += sum(len(ids) for _, ids in rows)
+        insert_spread(GroupMembership, rows, fields=["group", "member_is_group"], spread="member")
 
     def finish(self) -> None:
         """Members never seen are outside the base or not synced: counted, not written."""

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
+from directory import synced
 from directory.models import DirectoryObject
 from identitystores.models import IdentityStore
 
@@ -60,7 +60,8 @@ def sync_store(
     """Sync `store`. Raises `DirectoryError` (after recording it on the status line)."""
     conn = DirectoryConnection.objects.get(store=store)
     status, _ = SyncStatus.objects.get_or_create(store=store)
-    _acquire(status)
+    if not synced.claim(status):
+        raise SyncBusy("A sync of this identity store is already running.")
     started = time.monotonic()
     try:
         with session(conn) as ldap:
@@ -75,12 +76,12 @@ def sync_store(
                     store, conn, status, ldap, dc, due, allow_mass_delete, progress
                 )
     except DirectoryError as exc:
-        _record_failure(status, str(exc))
+        synced.record_failure(status, str(exc))
         raise
     finally:
-        SyncStatus.objects.filter(pk=status.pk).update(running_since=None)
+        synced.release(status)
     result.duration = time.monotonic() - started
-    _record_success(status, result)
+    synced.record_success(status, result.kind, result.counts, result.duration)
     log.info("ldap sync store=%s kind=%s counts=%s", store.pk, result.kind, result.counts)
     return result
 
@@ -179,30 +180,3 @@ def _reconcile_due(status: SyncStatus) -> bool:
         return True
     interval = timedelta(seconds=settings.LDAP_RECONCILE_INTERVAL_SECONDS)
     return timezone.now() - status.last_reconcile >= interval
-
-
-def _acquire(status: SyncStatus) -> None:
-    """One sync per store at a time; a claim older than the stale limit belongs to a dead run."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.LDAP_SYNC_STALE_SECONDS)
-    claimed = (
-        SyncStatus.objects.filter(pk=status.pk)
-        .filter(Q(running_since__isnull=True) | Q(running_since__lt=stale))
-        .update(running_since=now)
-    )
-    if not claimed:
-        raise SyncBusy("A sync of this identity store is already running.")
-
-
-def _record_failure(status: SyncStatus, message: str) -> None:
-    SyncStatus.objects.filter(pk=status.pk).update(last_error=message, last_error_at=timezone.now())
-
-
-def _record_success(status: SyncStatus, result: SyncResult) -> None:
-    status.last_kind = result.kind
-    status.last_counts = result.counts
-    status.last_duration = round(result.duration, 3)
-    status.last_error = ""
-    status.last_error_at = None
-    status.running_since = None
-    status.save()

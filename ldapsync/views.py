@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
 from core.queueing import BROKER_UNREACHABLE, queue_task
+from directory.sync_status import running_since, stamp
 from identitystores import audit
 from identitystores.access import get_store_for_admin
 from identitystores.models import IdentityStore
@@ -23,7 +24,7 @@ from identitystores.models import IdentityStore
 from .diagnose import TestReport, test_connection
 from .forms import ConnectionForm, initial_for
 from .models import DirectoryConnection, SyncStatus
-from .status import DIRECTORY_TYPES, running_since, stamp, status_context
+from .status import DIRECTORY_TYPES, status_context
 from .tasks import sync_store_task
 
 SYNC_QUEUED = "Sync queued: it runs in the background; this page shows the result when it is done."
@@ -83,7 +84,7 @@ def _sync_status(request: HttpRequest, store: IdentityStore) -> HttpResponse:
         **status_context(store, timezone.now()),
         "connection_saved": DirectoryConnection.objects.filter(store=store).exists(),
     }
-    return render(request, "ldapsync/_sync_status.html", context)
+    return render(request, "directory/_sync_status.html", context)
 
 
 def _test(request: HttpRequest, form: ConnectionForm) -> tuple[TestReport, int]:

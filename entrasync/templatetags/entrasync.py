@@ -4,7 +4,9 @@ outside this app (the store's General page) that should not know how sync keeps 
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 
+from directory import sync_status
 from identitystores.models import IdentityStore
 
 from ..models import EntraConnection, EntraSyncStatus
@@ -20,5 +22,7 @@ def entra_sync_line(store: IdentityStore) -> dict:
         "shown": True,
         "store": store,
         "connected": EntraConnection.objects.filter(store=store).exists(),
-        "status": EntraSyncStatus.objects.filter(store=store).first(),
+        **sync_status.status_context(
+            EntraSyncStatus.objects.filter(store=store).first(), store, timezone.now()
+        ),
     }

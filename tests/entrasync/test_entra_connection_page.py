@@ -1,10 +1,17 @@
 """The Directory connection page of an Entra ID store: save, keep the secret only while it goes
 to the same place, Test connection in plain words, Sync now."""
 
+import html
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
 
-from entrasync.models import EntraConnection
+from entrasync.models import EntraConnection, EntraSyncStatus
 from identitystores.models import AuditEntry
 
 
@@ -110,3 +117,29 @@ def test_the_general_page_says_when_nothing_is_saved(bob_client, fabrikam):
     page = bob_client.get(reverse("identitystores:edit", args=[fabrikam.pk])).content.decode()
 
     assert "no Entra ID connection saved yet." in page
+
+
+def test_sync_times_are_in_the_stores_time_zone_named(bob_client, entra_store):
+    entra_store.time_zone = "Asia/Tokyo"
+    entra_store.save()
+    ran = timezone.now() - timedelta(minutes=5, seconds=10)
+    failed = ran - timedelta(hours=2)
+    EntraSyncStatus.objects.create(
+        store=entra_store,
+        last_kind="incremental",
+        last_incremental=ran,
+        last_duration=0.4,
+        last_counts={"read": 3},
+        last_error="Microsoft Graph answered HTTP 503",
+        last_error_at=failed,
+    )
+
+    text = re.sub(r"\s+", " ", html.unescape(strip_tags(bob_client.get(url(entra_store)).text)))
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert (
+        f"Last sync (incremental): {ran.astimezone(tokyo):%Y-%m-%d %H:%M:%S} Asia/Tokyo "
+        "(5 minutes ago), 0.4 s" in text
+    )
+    assert f"Last sync failed at {failed.astimezone(tokyo):%Y-%m-%d %H:%M:%S} Asia/Tokyo" in text
+    assert f"{ran:%Y-%m-%d %H:%M:%S}" not in text  # Tokyo is never on UTC

@@ -115,7 +115,9 @@ def test_an_object_gone_from_graph_is_refused_and_rolled_back(synced, graph, bob
 
 
 def test_the_secret_never_appears_in_a_refusal(synced, graph, bob):
-    graph.client_secret = "rotated-elsewhere"
+    conn = synced.entra_connection
+    conn.client_secret = "entra-Secret~mistyped"
+    conn.save()
 
     with pytest.raises(ChangeError) as refused:
         changes.add_member(obj(synced, ENGINEERING), obj(synced, ERIN), Actor(bob))
