@@ -6,6 +6,7 @@ from email.message import EmailMessage
 import pytest
 
 from notifications.transports import TransportConfig, TransportError, get_transport
+from notifications.transports.base import RenderedMessage
 from tests.support.servers.aio import run
 
 MAILBOX = "mailer@contoso.test"
@@ -23,7 +24,25 @@ def notification(to="helpdesk@contoso.test", subject="Group changed", **headers)
     return msg
 
 
-def deliver(config, *messages, between=None):
+def rendered(*recipients: str, data: bytes | None = None) -> RenderedMessage:
+    """A message in wire form, as the outbox workers send it (a line starting with a dot)."""
+    data = data or (
+        b"From: notifications@contoso.test\r\nTo: helpdesk@contoso.test\r\n"
+        b"Subject: Group changed\r\nMessage-ID: <r1@contoso.test>\r\n\r\n"
+        b"The group Sales was changed.\r\n.leading dot\r\n"
+    )
+    return RenderedMessage(
+        sender="notifications@contoso.test",
+        recipients=recipients or ("helpdesk@contoso.test",),
+        data=data,
+        message_id="<r1@contoso.test>",
+    )
+
+
+def deliver(config, *messages, between=None, keep_errors=False):
+    """Send on one transport, then close it: EmailMessages with `send`, RenderedMessages with
+    `send_rendered`. With `keep_errors` a TransportError takes its message's place in the
+    results instead of being raised."""
     messages = messages or (notification(),)
 
     async def scenario():
@@ -33,7 +52,14 @@ def deliver(config, *messages, between=None):
             for index, message in enumerate(messages):
                 if between and index:
                     between()
-                results.append(await transport.send(message))
+                is_rendered = isinstance(message, RenderedMessage)
+                send = transport.send_rendered if is_rendered else transport.send
+                try:
+                    results.append(await send(message))
+                except TransportError as exc:
+                    if not keep_errors:
+                        raise
+                    results.append(exc)
         finally:
             await transport.close()
         return results

@@ -65,24 +65,19 @@ def test_it_never_claims_finished_or_busy_rows(contoso_mail, status):
     assert claim_due([pk])[1] == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_gives_each_row_to_exactly_one_of_many_concurrent_claimers(contoso_mail):
-    ids = make_rows(contoso_mail, 300)
-    claimers = 6
+def claim_together(claimers: int, rounds: int, claim) -> list[list[int]]:
+    """Each claimer (a thread with its own connection) calls `claim(slot, round)` once a round,
+    all of them together (a barrier per round), so none can finish before the others start,
+    however the scheduler treats the threads. Returns the ids each claimer got."""
     start = threading.Barrier(claimers)
     results: list[list[int]] = [[] for _ in range(claimers)]
     errors: list[BaseException] = []
 
     def run(slot: int) -> None:
         try:
-            # Every claimer walks all rows in windows of 10, each from its own starting point,
-            # so the windows overlap: rows are fought over, and every claimer wins some.
-            # All claimers take each window together (a barrier per round), so none can finish
-            # the whole list before the others start, however the scheduler treats the threads.
-            mine = ids[slot * 50 :] + ids[: slot * 50]
-            for offset in range(0, len(mine), 10):
+            for turn in range(rounds):
                 start.wait()
-                results[slot] += [row.pk for row in claim_due(mine[offset : offset + 10])[1]]
+                results[slot] += [row.pk for row in claim(slot, turn)]
         except BaseException as exc:  # reported below, not swallowed
             errors.append(exc)
             start.abort()  # the other claimers stop waiting for this one
@@ -94,8 +89,22 @@ def test_it_gives_each_row_to_exactly_one_of_many_concurrent_claimers(contoso_ma
         thread.start()
     for thread in threads:
         thread.join()
-
     assert errors == []
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_each_row_to_exactly_one_of_many_concurrent_claimers(contoso_mail):
+    ids = make_rows(contoso_mail, 300)
+
+    def claim(slot: int, turn: int) -> list:
+        # Every claimer walks all rows in windows of 10, each from its own starting point, so
+        # the windows overlap: rows are fought over, and every claimer wins some.
+        mine = ids[slot * 50 :] + ids[: slot * 50]
+        return claim_due(mine[turn * 10 : turn * 10 + 10])[1]
+
+    results = claim_together(6, 30, claim)
+
     claimed = [pk for result in results for pk in result]
     assert len(claimed) == len(set(claimed)), "a row was claimed twice"
     assert sorted(claimed) == ids
@@ -104,38 +113,19 @@ def test_it_gives_each_row_to_exactly_one_of_many_concurrent_claimers(contoso_ma
 
 
 @pytest.mark.django_db(transaction=True)
-def test_claimers_taking_a_stores_other_due_rows_never_share_one(contoso_mail, fabrikam):
+def test_claimers_taking_a_stores_other_due_rows_never_share_one(contoso_mail):
     ids = make_rows(contoso_mail, 240)
-    claimers = 4
-    start = threading.Barrier(claimers)
-    results: list[list[int]] = [[] for _ in range(claimers)]
-    errors: list[BaseException] = []
 
-    def run(slot: int) -> None:
-        try:
-            for _ in range(6):  # all claimers pick the same oldest rows each round
-                start.wait()
-                found = claim_more([contoso_mail.store_id], 20, timezone.now())
-                results[slot] += [row.pk for row in found]
-        except BaseException as exc:  # reported below, not swallowed
-            errors.append(exc)
-            start.abort()
-        finally:
-            connection.close()
+    def claim(slot: int, turn: int) -> list:  # every claimer picks the same oldest rows
+        return claim_more([contoso_mail.store_id], 20, timezone.now())
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(claimers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = claim_together(4, 6, claim)
 
-    assert errors == []
     claimed = [pk for result in results for pk in result]
     assert len(claimed) == len(set(claimed)), "a row was claimed twice"
     assert set(claimed) <= set(ids) and len(claimed) > 20
-    assert set(
-        OutgoingMessage.objects.filter(pk__in=claimed).values_list("attempts", flat=True)
-    ) == {1}
+    attempts = OutgoingMessage.objects.filter(pk__in=claimed).values_list("attempts", flat=True)
+    assert set(attempts) == {1}
 
 
 def test_taking_more_leaves_other_stores_and_rows_not_due(contoso_mail, fabrikam):

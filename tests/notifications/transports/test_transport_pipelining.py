@@ -18,39 +18,19 @@ import uvloop
 from notifications.transports import TransportConfig, TransportError, get_transport
 from notifications.transports.base import RenderedMessage
 from tests.support.net import free_port, wait_for_port
-from tests.support.servers.aio import run
+from tests.support.transports import deliver
+from tests.support.transports import rendered as support_rendered
 
 BODY = b"Subject: Group changed\r\n\r\nThe group Sales was changed.\r\n"
 
 
 def rendered(*recipients: str, data: bytes = BODY) -> RenderedMessage:
-    return RenderedMessage(
-        sender="notifications@contoso.test",
-        recipients=recipients or ("helpdesk@contoso.test",),
-        data=data,
-        message_id="<m@contoso.test>",
-    )
+    return support_rendered(*recipients, data=data)
 
 
 def send_all(config: TransportConfig, *messages: RenderedMessage, between=None) -> list:
     """Send on one transport; each result is a SendResult or the TransportError raised."""
-
-    async def scenario():
-        transport = get_transport(config)
-        results = []
-        try:
-            for index, message in enumerate(messages):
-                if between and index:
-                    between()
-                try:
-                    results.append(await transport.send_rendered(message))
-                except TransportError as exc:
-                    results.append(exc)
-        finally:
-            await transport.close()
-        return results
-
-    return run(scenario())
+    return deliver(config, *messages, between=between, keep_errors=True)
 
 
 def test_recipients_refused_one_by_one_are_reported_and_the_rest_get_it(smtp_server):

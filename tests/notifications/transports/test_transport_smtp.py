@@ -5,11 +5,8 @@ import logging
 
 import pytest
 
-from notifications.transports import get_transport
-from notifications.transports.base import RenderedMessage
-from tests.support.servers.aio import run
 from tests.support.servers.tls import untrusted_leaf
-from tests.support.transports import deliver, failure, notification
+from tests.support.transports import deliver, failure, notification, rendered
 
 SECRET = "pa55-Secret-never-shown"
 # glibc refuses this name before sending any DNS query, so the test stays on loopback
@@ -212,41 +209,11 @@ def test_it_never_logs_or_shows_the_password(smtp_server, caplog):
     assert not [text for text in texts if SECRET in text]
 
 
-def rendered(*recipients: str) -> RenderedMessage:
-    data = (
-        b"From: notifications@contoso.test\r\nTo: helpdesk@contoso.test\r\n"
-        b"Subject: Group changed\r\nMessage-ID: <r1@contoso.test>\r\n\r\n"
-        b"The group Sales was changed.\r\n.leading dot\r\n"
-    )
-    return RenderedMessage(
-        sender="notifications@contoso.test",
-        recipients=recipients or ("helpdesk@contoso.test",),
-        data=data,
-        message_id="<r1@contoso.test>",
-    )
-
-
-def send_rendered(config, *messages, between=None):
-    async def scenario():
-        transport = get_transport(config)
-        results = []
-        try:
-            for index, message in enumerate(messages):
-                if between and index:
-                    between()
-                results.append(await transport.send_rendered(message))
-        finally:
-            await transport.close()
-        return results
-
-    return run(scenario())
-
-
 def test_it_sends_rendered_bytes_as_they_are_with_their_envelope(smtp_server):
     server = smtp_server("starttls", users={"mailer": SECRET})
     config = server.transport_config(auth="basic", username="mailer", password=SECRET)
     message = rendered("helpdesk@contoso.test", "audit@contoso.test")
-    (result,) = send_rendered(config, message)
+    (result,) = deliver(config, message)
     (received,) = server.wait_for(1)
     assert result.reply == "250 2.0.0 OK queued"
     assert received.data == message.data
@@ -259,7 +226,7 @@ def test_it_sends_rendered_bytes_as_they_are_with_their_envelope(smtp_server):
 
 def test_it_reconnects_and_reports_refusals_for_rendered_messages(smtp_server):
     server = smtp_server(rcpt_replies={"gone@contoso.test": "550 5.1.1 User unknown"})
-    first, second = send_rendered(
+    first, second = deliver(
         server.transport_config(),
         rendered(),
         rendered("helpdesk@contoso.test", "gone@contoso.test"),
